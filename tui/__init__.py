@@ -1,0 +1,3 @@
+"""captioner: live captions in the terminal."""
+
+__version__ = "0.1.0"
