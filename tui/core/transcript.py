@@ -1,0 +1,195 @@
+"""The transcript model: finalized turns and markers on the captioner's continuous timeline.
+
+Plain dataclasses, no I/O. The journal stores them one JSON line each; exports render them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any
+
+MARKER_KINDS = ("pause", "resume", "reconnect", "gap")
+
+
+@dataclass(slots=True)
+class TimedWord:
+    text: str
+    start_ms: int
+    end_ms: int
+    confidence: float = 1.0
+
+
+@dataclass(slots=True)
+class FinalTurn:
+    index: int  # 0-based order across the whole captioner session (all reconnects)
+    start_ms: int  # on the captioner's continuous timeline (ms since capture began)
+    end_ms: int
+    text: str  # formatted text exactly as the service sent it (never re-cased)
+    words: list[TimedWord]
+    wall_time: float  # time.time() when it became final
+    speaker: str | None = None
+    language: str | None = None
+
+
+@dataclass(slots=True)
+class Marker:
+    kind: str  # "pause" | "resume" | "reconnect" | "gap"
+    at_ms: int
+    wall_time: float
+    duration_ms: int = 0
+    detail: str = ""
+
+
+@dataclass(slots=True)
+class SessionInfo:
+    id: str
+    started: float  # epoch seconds
+    engine: str
+    model: str
+    input: str
+    version: str
+    endpoint: str = ""  # host only, never a query (which could carry a token)
+
+
+Entry = FinalTurn | Marker
+
+
+@dataclass
+class Transcript:
+    """Everything one captioner session produced, in arrival order."""
+
+    info: SessionInfo
+    entries: list[Entry] = field(default_factory=list)
+    footer: dict[str, Any] | None = None
+    _where: dict[int, int] = field(default_factory=dict, repr=False, compare=False)  # index -> position
+
+    def __post_init__(self) -> None:
+        entries, self.entries = self.entries, []
+        for entry in entries:
+            self.add(entry)
+
+    @property
+    def turns(self) -> list[FinalTurn]:
+        return [e for e in self.entries if isinstance(e, FinalTurn)]
+
+    @property
+    def markers(self) -> list[Marker]:
+        return [e for e in self.entries if isinstance(e, Marker)]
+
+    def add(self, entry: Entry) -> None:
+        """Append an entry; a turn whose index is already present replaces it (each turn once)."""
+        if isinstance(entry, FinalTurn):
+            where = self._where.get(entry.index)
+            if where is not None:
+                self.entries[where] = entry
+                return
+            self._where[entry.index] = len(self.entries)
+        self.entries.append(entry)
+
+    def duration_ms(self) -> int:
+        """End of the last thing on the timeline (or the reported audio length, if longer)."""
+        ends = [0]
+        for e in self.entries:
+            ends.append(e.end_ms if isinstance(e, FinalTurn) else e.at_ms + e.duration_ms)
+        if self.footer and isinstance(self.footer.get("audio_duration_s"), (int, float)):
+            ends.append(round(self.footer["audio_duration_s"] * 1000))
+        return max(ends)
+
+
+# ------------------------------------------------------------------ dict forms
+
+
+def iso_time(epoch: float) -> str:
+    """Local time with its UTC offset, to the microsecond so it round-trips."""
+    return datetime.fromtimestamp(epoch, timezone.utc).astimezone().isoformat(timespec="microseconds")
+
+
+def epoch_time(value: Any) -> float:
+    """Accept what iso_time wrote, or a bare epoch number."""
+    if isinstance(value, (int, float)):
+        return float(value)
+    return datetime.fromisoformat(value).timestamp()
+
+
+def word_to_dict(w: TimedWord) -> dict[str, Any]:
+    return {"text": w.text, "start_ms": w.start_ms, "end_ms": w.end_ms, "confidence": w.confidence}
+
+
+def word_from_dict(d: dict[str, Any]) -> TimedWord:
+    return TimedWord(str(d["text"]), int(d["start_ms"]), int(d["end_ms"]), float(d.get("confidence", 1.0)))
+
+
+def turn_to_dict(t: FinalTurn) -> dict[str, Any]:
+    d: dict[str, Any] = {
+        "index": t.index,
+        "start_ms": t.start_ms,
+        "end_ms": t.end_ms,
+        "wall_time": iso_time(t.wall_time),
+        "text": t.text,
+        "words": [word_to_dict(w) for w in t.words],
+    }
+    if t.speaker is not None:
+        d["speaker"] = t.speaker
+    if t.language is not None:
+        d["language"] = t.language
+    return d
+
+
+def turn_from_dict(d: dict[str, Any]) -> FinalTurn:
+    return FinalTurn(
+        index=int(d["index"]),
+        start_ms=int(d["start_ms"]),
+        end_ms=int(d["end_ms"]),
+        text=str(d["text"]),
+        words=[word_from_dict(w) for w in d.get("words", [])],
+        wall_time=epoch_time(d["wall_time"]),
+        speaker=d.get("speaker"),
+        language=d.get("language"),
+    )
+
+
+def marker_to_dict(m: Marker) -> dict[str, Any]:
+    return {
+        "kind": m.kind,
+        "at_ms": m.at_ms,
+        "duration_ms": m.duration_ms,
+        "detail": m.detail,
+        "wall_time": iso_time(m.wall_time),
+    }
+
+
+def marker_from_dict(d: dict[str, Any]) -> Marker:
+    return Marker(
+        kind=str(d["kind"]),
+        at_ms=int(d["at_ms"]),
+        wall_time=epoch_time(d["wall_time"]),
+        duration_ms=int(d.get("duration_ms", 0)),
+        detail=str(d.get("detail", "")),
+    )
+
+
+def info_to_dict(info: SessionInfo) -> dict[str, Any]:
+    return {
+        "id": info.id,
+        "start": iso_time(info.started),
+        "start_epoch": info.started,
+        "engine": info.engine,
+        "model": info.model,
+        "input": info.input,
+        "version": info.version,
+        "endpoint": info.endpoint,
+    }
+
+
+def info_from_dict(d: dict[str, Any]) -> SessionInfo:
+    started = d["start_epoch"] if "start_epoch" in d else epoch_time(d["start"])
+    return SessionInfo(
+        id=str(d["id"]),
+        started=float(started),
+        engine=str(d.get("engine", "")),
+        model=str(d.get("model", "")),
+        input=str(d.get("input", "")),
+        version=str(d.get("version", "")),
+        endpoint=str(d.get("endpoint", "")),
+    )
