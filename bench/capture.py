@@ -1,0 +1,98 @@
+"""Capture-to-frame delay and overflows of real microphone capture from a virtual mic.
+
+Starts a private PulseAudio virtual microphone (tests/vmic.py), plays the speech fixtures
+into it in a loop, captures through MicSource and prints `name: value unit` lines.
+delay = time the frame is handed out - frame.due (when its last sample was captured).
+
+    python bench/capture.py --seconds 20 [--device-rate 48000] [--external]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import glob
+import os
+import sys
+import tempfile
+import threading
+import time
+
+import numpy as np
+import soundfile as sf
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "tests"))
+
+from vmic import start_vmic  # noqa: E402
+
+from tui.core.audio import open_source  # noqa: E402
+
+
+def speech_loop(folder: str) -> str:
+    """All fixtures back to back in one file, so one paplay call covers many seconds."""
+    parts = [sf.read(p, dtype="int16")[0] for p in sorted(glob.glob(f"{ROOT}/tests/data/*.wav"))]
+    path = os.path.join(folder, "speech.wav")
+    sf.write(path, np.concatenate(parts), 16000, subtype="PCM_16")
+    return path
+
+
+def play_until(mic, wav: str, stop: threading.Event) -> None:
+    while not stop.is_set():
+        proc = mic.play(wav, wait=False)
+        while proc.poll() is None and not stop.is_set():
+            time.sleep(0.05)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+async def capture(seconds: float, device_rate: int | None) -> tuple[list[float], object]:
+    source = open_source(None, device_rate=device_rate)
+    delays: list[float] = []
+    async for frame in source.frames():
+        delays.append(time.monotonic() - frame.due)
+        if frame.t0_ms >= seconds * 1000:
+            source.stop()
+    return delays, source
+
+
+def report(delays: list[float], source, cpu_s: float, seconds: float) -> None:
+    ms = np.array(delays) * 1000
+    print(f"device: {source.name} ({source.device_rate} Hz -> {source.rate} Hz)")
+    print(f"frames: {len(ms)} count")
+    print(f"captured: {len(ms) * source.chunk_ms / 1000:.2f} s")
+    print(f"delay_p50: {np.percentile(ms, 50):.1f} ms")
+    print(f"delay_p95: {np.percentile(ms, 95):.1f} ms")
+    print(f"delay_max: {ms.max():.1f} ms")
+    print(f"overflows: {source.overflows} count")
+    print(f"cpu: {100 * cpu_s / seconds:.1f} %")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--device-rate", type=int, default=None)
+    parser.add_argument("--external", action="store_true", help="use the current PULSE_SERVER")
+    args = parser.parse_args()
+    folder = tempfile.mkdtemp(prefix="capbench")
+    mic = None if args.external else start_vmic(folder)
+    stop = threading.Event()
+    try:
+        if mic:
+            os.environ.update(mic.env)
+            threading.Thread(
+                target=play_until, args=(mic, speech_loop(folder), stop), daemon=True
+            ).start()
+        wall, cpu = time.monotonic(), time.process_time()
+        delays, source = asyncio.run(capture(args.seconds, args.device_rate))
+        report(delays, source, time.process_time() - cpu, time.monotonic() - wall)
+    finally:
+        stop.set()
+        if mic:
+            mic.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

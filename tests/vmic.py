@@ -1,0 +1,201 @@
+"""A private PulseAudio virtual microphone for real PortAudio capture tests.
+
+Follows shared/docs/virtual-mic.md: a user-space daemon with a null sink whose monitor is the
+default source. Whatever `play()` sends into the sink is what a capture stream records.
+Use `start_vmic(folder)` directly (child processes get `.env`), or the session fixture `vmic`,
+which also sets PULSE_SERVER in os.environ for in-process capture.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+SINK = "vmic_sink"
+SOURCE = "vmic"
+SINK_RATE = 48000
+_SOCKET_MAX = 100  # unix socket paths must fit in sockaddr_un (108 bytes)
+
+
+@dataclass
+class VMic:
+    base: Path
+    env: dict[str, str]  # {"PULSE_SERVER": ...}: pass to child processes
+    _keepalive: subprocess.Popen | None = None
+    _players: list[subprocess.Popen] = field(default_factory=list)
+
+    def _run(self, *args: str, timeout: float = 5.0) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            args, env=self._full_env(), capture_output=True, text=True, timeout=timeout
+        )
+
+    def _full_env(self) -> dict[str, str]:
+        return {**os.environ, **self.env}
+
+    def play(self, wav_path: str | os.PathLike, wait: bool = True) -> subprocess.Popen:
+        """Play a file into the microphone in real time; returns when done unless wait=False."""
+        proc = subprocess.Popen(
+            ["paplay", f"--device={SINK}", str(wav_path)],
+            env=self._full_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
+        self._players.append(proc)
+        if wait:
+            _, err = proc.communicate(timeout=600)
+            if proc.returncode:
+                raise RuntimeError(f"paplay failed: {err.decode(errors='replace')}")
+        return proc
+
+    def kill_daemon(self) -> None:
+        """Kill the daemon outright, as a vanished device looks to PortAudio."""
+        pid = _read_pid(self.base / "run" / "pulse" / "pid")
+        if pid:
+            _kill(pid, signal.SIGKILL)
+
+    def stop(self) -> None:
+        for proc in [*self._players, self._keepalive]:
+            if proc and proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        pid = _read_pid(self.base / "run" / "pulse" / "pid")
+        try:
+            self._run("pactl", "exit", timeout=3)
+        except subprocess.TimeoutExpired:
+            pass
+        if pid:
+            _wait_gone(pid, timeout=0.3)  # it can dawdle ~2 s on exit; it is ours to kill
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+def _read_pid(path: Path) -> int | None:
+    try:
+        return int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _kill(pid: int, sig: int) -> None:
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+def _wait_gone(pid: int, timeout: float = 3.0) -> None:
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.02)
+    _kill(pid, signal.SIGKILL)
+
+
+def _wait_until(check, what: str, timeout: float = 10.0) -> None:
+    end = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > end:
+            raise RuntimeError(f"virtual mic: timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+def start_vmic(tmpdir: str | os.PathLike) -> VMic:
+    """Start a private PulseAudio daemon under tmpdir and make its null-sink monitor the mic."""
+    base = Path(tmpdir) / "vmic"
+    if len(str(base / "run" / "pulse" / "native")) > _SOCKET_MAX:
+        base = Path(tempfile.mkdtemp(prefix="vmic", dir="/tmp"))
+    shutil.rmtree(base, ignore_errors=True)  # a stale pid file would stop the daemon starting
+    (base / "run").mkdir(parents=True, mode=0o700)
+    (base / "home").mkdir()
+    socket = base / "run" / "pulse" / "native"
+    daemon_env = {
+        **os.environ,
+        "HOME": str(base / "home"),
+        "XDG_RUNTIME_DIR": str(base / "run"),
+        "XDG_CONFIG_HOME": str(base / "home" / ".config"),
+        "PULSE_STATE_PATH": str(base / "state"),
+        "DBUS_SESSION_BUS_ADDRESS": "disabled:",
+    }
+    daemon_env.pop("PULSE_SERVER", None)
+    subprocess.run(
+        [
+            "pulseaudio", "--daemonize=yes", "-n", "--exit-idle-time=-1", "--disallow-exit=no",
+            "--use-pid-file=yes", f"--log-target=file:{base / 'pulse.log'}",
+            "-L", f"module-native-protocol-unix auth-anonymous=1 socket={socket}",
+            "-L", f"module-null-sink sink_name={SINK} rate={SINK_RATE} channels=1",
+            "-L", f"module-remap-source master={SINK}.monitor source_name={SOURCE}",
+        ],
+        env=daemon_env, stdin=subprocess.DEVNULL, check=True, timeout=15,
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    mic = VMic(base=base, env={"PULSE_SERVER": f"unix:{socket}"})
+    try:
+        _wait_until(lambda: mic._run("pactl", "info").returncode == 0, "the daemon")
+        mic._run("pactl", "set-default-sink", SINK)
+        mic._run("pactl", "set-default-source", SOURCE)
+        mic._keepalive = _start_keepalive(mic)
+        _wait_until(
+            lambda: mic._run("pactl", "list", "short", "sink-inputs").stdout.strip(),
+            "the keep-alive stream",
+        )
+        mic._run("pactl", "suspend-sink", SINK, "1")  # reset the sink clock
+        mic._run("pactl", "suspend-sink", SINK, "0")
+    except BaseException:
+        mic.stop()
+        raise
+    return mic
+
+
+def _start_keepalive(mic: VMic) -> subprocess.Popen:
+    # Without a low-latency stream the null sink runs in 2 s blocks and capture arrives bunched.
+    return subprocess.Popen(
+        ["pacat", "--playback", "--raw", "--latency-msec=10", f"--device={SINK}",
+         "--format=s16le", f"--rate={SINK_RATE}", "--channels=1"],
+        env=mic._full_env(), stdin=open("/dev/zero", "rb"),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+
+
+def _rescan_portaudio() -> None:
+    # PortAudio lists devices once at initialisation; an earlier import saw no server.
+    if "sounddevice" in sys.modules:
+        from tui.core.devices import rescan
+
+        rescan()
+
+
+_shared: VMic | None = None  # one daemon even when several test modules import the fixture
+_users = 0
+_old_server: str | None = None
+
+
+@pytest.fixture(scope="session")
+def vmic(tmp_path_factory):
+    """One virtual microphone for the test session, with PULSE_SERVER set in os.environ."""
+    global _shared, _users, _old_server
+    if _shared is None:
+        _shared = start_vmic(tmp_path_factory.mktemp("pa"))
+        _old_server = os.environ.get("PULSE_SERVER")
+        os.environ.update(_shared.env)
+        _rescan_portaudio()
+    _users += 1
+    yield _shared
+    _users -= 1
+    if _users == 0:
+        _shared.stop()
+        _shared = None
+        if _old_server is None:
+            os.environ.pop("PULSE_SERVER", None)
+        else:
+            os.environ["PULSE_SERVER"] = _old_server

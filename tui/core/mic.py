@@ -1,0 +1,112 @@
+"""Microphone capture with sounddevice (PortAudio).
+
+The PortAudio callback only copies the block, updates the level meter and overflow count,
+and hands the block to the event loop with call_soon_threadsafe (non-blocking). Resampling
+and chunking happen in frames(), on the loop.
+"""
+
+from __future__ import annotations
+
+import time
+
+from tui.core.audio import ALTERNATIVES, AudioError, ThreadFedSource
+from tui.core.devices import DeviceInfo, select_device, sounddevice
+
+BLOCK_MS = 20  # callback block: small, so a frame waits at most this long for its last block
+IDLE_S = 2.0  # no block for this long while running means the device has gone
+FALLBACK_RATES = (16000, 48000, 44100)
+
+
+class MicSource(ThreadFedSource):
+    idle_timeout = IDLE_S
+    meter_frames = False  # the callback meters raw device blocks
+
+    def __init__(
+        self,
+        spec: str | int | None = None,
+        *,
+        rate: int = 16000,
+        chunk_ms: int = 50,
+        device_rate: int | None = None,
+    ) -> None:
+        self._sd = sounddevice()
+        self.device: DeviceInfo = select_device(spec)
+        self._stream = None
+        self._closed = False
+        self._stream, opened_rate = self._open(device_rate)
+        super().__init__(self.device.name, opened_rate, rate, chunk_ms)
+
+    def _open(self, device_rate: int | None):
+        """Open (not start) a stream at the requested rate, else the device's own rate."""
+        rates = [device_rate] if device_rate else [self.device.default_rate, *FALLBACK_RATES]
+        rates = list(dict.fromkeys(rates))
+        channels = dict.fromkeys((1, min(2, self.device.channels)))  # mono, else downmix
+        error: Exception | None = None
+        for r in rates:
+            for ch in channels:
+                try:
+                    return self._input_stream(r, ch), r
+                except self._sd.PortAudioError as exc:
+                    error = exc
+        raise AudioError(
+            f"cannot open input device #{self.device.index} '{self.device.name}' at "
+            f"{'/'.join(map(str, rates))} Hz ({_reason(error)}): is another program using "
+            f"it? Pick another with `captioner devices`, or {ALTERNATIVES}"
+        )
+
+    def _input_stream(self, rate: int, channels: int):
+        return self._sd.InputStream(
+            device=self.device.index,
+            samplerate=rate,
+            channels=channels,
+            dtype="float32",
+            blocksize=rate * BLOCK_MS // 1000,
+            callback=self._callback,
+            finished_callback=self._finished,
+        )
+
+    # ---------------------------------------------------------- PortAudio thread
+
+    def _callback(self, indata, frames, time_info, status) -> None:
+        now = time.monotonic()
+        if status.input_overflow:
+            self.overflows += 1
+        block = indata.copy()  # indata is only valid during the callback
+        self.levels.update(block, now)
+        self._push((block, now))
+
+    def _finished(self) -> None:
+        if not self.stopped:
+            self._push(AudioError(self._lost("the audio stream stopped")))
+
+    # ---------------------------------------------------------------- event loop
+
+    def _start(self) -> None:
+        try:
+            self._stream.start()
+        except self._sd.PortAudioError as exc:
+            raise AudioError(self._lost(f"could not start ({_reason(exc)})")) from None
+
+    def _idle(self) -> AudioError | None:
+        return AudioError(self._lost(f"no audio for {IDLE_S:g} s"))
+
+    def _close(self) -> None:
+        if self._closed or self._stream is None:
+            return
+        self._closed = True
+        self._stopping.set()  # so the finished callback knows this stop was ours
+        try:
+            self._stream.close(ignore_errors=True)
+        except Exception:  # a vanished device can fail even to close; nothing left to do
+            pass
+
+    def _lost(self, what: str) -> str:
+        return (
+            f"microphone '{self.name}' {what}: it may have been unplugged or the sound server "
+            f"stopped. Check `captioner devices` and start again, or {ALTERNATIVES}"
+        )
+
+
+def _reason(exc: Exception | None) -> str:
+    text = str(exc.args[0]) if exc is not None and exc.args else str(exc)
+    return text.rstrip(".") or "unknown error"
