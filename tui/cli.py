@@ -1,0 +1,177 @@
+"""The `captioner` command: the full-screen app, headless modes, and the subcommands."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import os
+import sys
+from importlib import resources
+from pathlib import Path
+
+from tui import __version__
+from tui.config import ConfigError, Settings, load_settings
+
+EXIT_USAGE = 2
+
+
+def _app_parser() -> argparse.ArgumentParser:
+    ap = argparse.ArgumentParser(
+        prog="captioner",
+        description="Live captions in the terminal. With no API key, an offline engine runs locally.",
+        epilog="commands: serve, devices, sessions, export (captioner COMMAND --help)",
+    )
+    ap.add_argument("--version", action="version", version=f"captioner {__version__}")
+    ap.add_argument("--config", type=Path, help="config file (default: ~/.config/captioner/config.toml)")
+    ap.add_argument("-i", "--input", help="audio input: a device index or name, a file, or - for "
+                    "raw s16le mono PCM on stdin (default: the system microphone)")
+    ap.add_argument("--demo", action="store_true", help="caption the bundled speech sample")
+    ap.add_argument("--sample-rate", type=int, default=16000, help="sample rate of --input - (default 16000)")
+    ap.add_argument("--engine", choices=("auto", "assemblyai", "local"), help="speech engine")
+    ap.add_argument("--url", help="streaming endpoint, e.g. ws://127.0.0.1:8765/v3/ws")
+    ap.add_argument("--region", choices=("auto", "us", "eu"), help="AssemblyAI data zone")
+    ap.add_argument("--temporary-token", action="store_true", default=None,
+                    help="connect with a short-lived token instead of the key")
+    ap.add_argument("--insecure", action="store_true", default=None,
+                    help="allow the key over plain ws:// to a non-loopback host")
+    out = ap.add_mutually_exclusive_group()
+    out.add_argument("--plain", action="store_true", help="no screen: print each finished turn as a line")
+    out.add_argument("--jsonl", action="store_true", help="no screen: print each finished turn as JSON")
+    ap.add_argument("-o", "--output", type=Path, help="write the transcript here at the end "
+                    "(txt, md, srt, vtt or json, from the extension)")
+    ap.add_argument("--record", help="also save the audio sent to the service as a WAV file")
+    ap.add_argument("--speed", type=float, default=1.0, help=argparse.SUPPRESS)
+    ap.add_argument("--debug", action="store_true", help="verbose log")
+    return ap
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {
+        "service.engine": args.engine,
+        "service.url": args.url,
+        "service.region": args.region,
+        "service.temporary_token": args.temporary_token,
+        "service.insecure": args.insecure,
+        "audio.record": args.record,
+    }
+    return load_settings(args.config, overrides=overrides)
+
+
+def _setup_logging(debug: bool, to_stderr: bool) -> None:
+    level = logging.DEBUG if debug else logging.WARNING
+    if to_stderr:
+        logging.basicConfig(level=level, format="captioner: %(levelname)s %(name)s: %(message)s")
+        return
+    from platformdirs import user_state_dir
+
+    log_dir = Path(user_state_dir("captioner"))
+    log_dir.mkdir(parents=True, exist_ok=True)
+    logging.basicConfig(level=level, filename=log_dir / "captioner.log",
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def demo_path() -> str:
+    return str(resources.files("tui") / "data" / "demo.wav")
+
+
+def run_app(argv: list[str]) -> int:
+    args = _app_parser().parse_args(argv)
+    headless = args.plain or args.jsonl
+    _setup_logging(args.debug, to_stderr=headless)
+    settings = _settings(args)
+    for warning in settings.warnings:
+        print(f"captioner: warning: {warning}", file=sys.stderr)
+    from tui.core.session import RunOptions
+
+    if args.demo and args.input:
+        raise ConfigError("--demo and --input both name an input; use one")
+    options = RunOptions(input=demo_path() if args.demo else args.input, stdin_rate=args.sample_rate,
+                         output=args.output, speed=args.speed)
+    if headless:
+        from tui.headless import run_headless
+
+        return asyncio.run(run_headless(settings, options, jsonl=args.jsonl))
+    from tui.app import run_tui
+
+    return run_tui(settings, options)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    commands = {"serve": _serve, "devices": _devices, "sessions": _sessions, "export": _export}
+    try:
+        if argv and argv[0] in commands:
+            return commands[argv[0]](argv[1:])
+        return run_app(argv)
+    except ConfigError as exc:
+        print(f"captioner: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        return 130
+
+
+# ------------------------------------------------------------------ subcommands
+
+
+def _serve(argv: list[str]) -> int:
+    from tui.server.cli import serve_main
+
+    return serve_main(argv)
+
+
+def _devices(argv: list[str]) -> int:
+    argparse.ArgumentParser(prog="captioner devices", description="List audio input devices.").parse_args(argv)
+    from tui.core.audio import AudioError
+    from tui.core.devices import format_device_table, list_input_devices
+
+    try:
+        print(format_device_table(list_input_devices()))
+    except AudioError as exc:
+        print(f"captioner: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
+
+
+def _sessions_dir(arg: Path | None) -> Path:
+    from tui.core.journal import default_sessions_dir
+
+    return arg or default_sessions_dir()
+
+
+def _sessions(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="captioner sessions", description="List past sessions (newest first).")
+    ap.add_argument("--dir", type=Path, help="sessions folder (default: the platform data dir)")
+    args = ap.parse_args(argv)
+    from tui.core.sessions import list_sessions, sessions_table
+
+    print(sessions_table(list_sessions(_sessions_dir(args.dir))))
+    return 0
+
+
+def _export(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(prog="captioner export", description="Write a past session's transcript.")
+    ap.add_argument("session", help="'last', an id prefix, or a journal file")
+    ap.add_argument("-f", "--format", choices=("txt", "md", "srt", "vtt", "json"),
+                    help="format (default: from the -o extension, else txt)")
+    ap.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
+    ap.add_argument("--dir", type=Path, help="sessions folder (default: the platform data dir)")
+    args = ap.parse_args(argv)
+    from tui.core.exports import ExportError
+    from tui.core.sessions import export_session
+
+    try:
+        result = export_session(_sessions_dir(args.dir), args.session, args.format, args.output)
+    except (ValueError, ExportError) as exc:
+        print(f"captioner: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if isinstance(result, str):
+        sys.stdout.write(result)
+    else:
+        print(f"captioner: wrote {result}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("PYTHONUNBUFFERED", "1")
+    raise SystemExit(main())
