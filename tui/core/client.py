@@ -37,9 +37,15 @@ log = logging.getLogger(__name__)
 BACKOFF_FIRST_S = 0.2
 BACKOFF_MAX_S = 8.0
 # Backlog pacing after a reconnect: the service tolerates about 1.25x real time (reference
-# 6.2); stay under it, with a small head start so catching up begins at once.
-CATCHUP_RATE = 1.15
-CATCHUP_LEAD_MS = 5000.0
+# 6.2); stay under it, with a head start so catching up begins at once.
+CATCHUP_RATE = 1.2
+CATCHUP_LEAD_MS = 10_000.0
+# Rollover to a new session this long before the service's session limit, preferably at a
+# silence between turns; this close to the limit, mid-turn (the new session re-hears it).
+ROLLOVER_LEAD_S = 60.0
+ROLLOVER_HARD_S = 5.0
+# Errors that a new session fixes: no need to alarm the user beyond "reconnecting".
+RECOVERABLE_CODES = frozenset({1011, 3005, 3007, 3008})
 
 
 class StreamError(Exception):
@@ -61,6 +67,11 @@ class Connection:
     insecure: bool = False
     open_timeout: float = 10.0
     terminate_timeout: float = 5.0
+    ping_interval: float = 10.0  # pings find half-open connections
+    ping_timeout: float = 20.0
+    catchup_rate: float = CATCHUP_RATE  # backlog sending speed, x real time
+    catchup_lead_ms: float = CATCHUP_LEAD_MS
+    rollover: bool = True  # move to a new session before the service's session limit
     give_up_after_s: float = 600.0  # stop reconnecting after this long without a session
 
     @property
@@ -132,6 +143,27 @@ class _Outcome:
     code: int | None = None
     reason: str = ""
     began: bool = False
+    handoff: bool = False  # rolled over to a new session, still draining
+
+
+@dataclass(eq=False)
+class _Live:
+    """One open service session."""
+
+    ws: ClientConnection
+    clock: SessionClock
+    assembler: TurnAssembler
+    outcome: _Outcome
+    expires_at: float | None = None
+    began_at: float = 0.0
+    handoff: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+async def ws_send_quietly(ws: ClientConnection, data: str | bytes) -> None:
+    try:
+        await ws.send(data)
+    except ConnectionClosed:
+        pass
 
 
 class StreamingClient:
@@ -150,8 +182,8 @@ class StreamingClient:
         self._stopping = False
         self._suspended = False
         self._gap: list[float] | None = None  # [timeline ms, ms lost] not yet reported
-        self._ws: ClientConnection | None = None
-        self._assembler: TurnAssembler | None = None
+        self._live: _Live | None = None
+        self._drains: set[asyncio.Task] = set()
         self._turn_index = 0
         self._session_id = ""
         self.expires_at: float | None = None
@@ -178,14 +210,12 @@ class StreamingClient:
         self._have_frames.set()
 
     def _send_text(self, text: str) -> None:
-        if self._ws is not None:
-            asyncio.ensure_future(self._safe_send(text))
+        if self._live is not None:
+            asyncio.ensure_future(ws_send_quietly(self._live.ws, text))
 
-    async def _safe_send(self, data: str | bytes) -> None:
-        try:
-            await self._ws.send(data)  # type: ignore[union-attr]
-        except (ConnectionClosed, AttributeError):
-            pass
+    @property
+    def connected(self) -> bool:
+        return self._live is not None and self._live.outcome.began
 
     @property
     def session_id(self) -> str:
@@ -198,6 +228,7 @@ class StreamingClient:
         pump = asyncio.create_task(self._pump(frames))
         try:
             await self._sessions()
+            await asyncio.gather(*self._drains)
         finally:
             self._report_gap()
             pump.cancel()
@@ -260,6 +291,9 @@ class StreamingClient:
             self.emit(ev.StateChanged(ev.RECONNECTING if attempt else ev.CONNECTING, attempt=attempt))
             outcome = await self._one_session(attempt)
             ever_began = ever_began or outcome.began
+            if outcome.handoff:
+                attempt, failing_since = 0, None
+                continue
             if outcome.clean and self._suspended and not self._ending():
                 if not await self._wait_for_resume():
                     self.emit(ev.StateChanged(ev.CLOSED))
@@ -315,6 +349,14 @@ class StreamingClient:
         self._unsent = len(self._frames)
         return self._frames[0].t0_ms if self._frames else 0.0
 
+    def _resend_after(self, final_end_ms: int | None) -> float:
+        """Like _resend_from, first dropping frames that finals up to final_end_ms covered."""
+        if final_end_ms is not None:
+            while self._frames and self._frames[0].t0_ms + len(self._frames[0].pcm) / self._bpms <= final_end_ms:
+                self._frames.popleft()
+        self._unsent = len(self._frames)
+        return self._frames[0].t0_ms if self._frames else float(final_end_ms or 0)
+
     def _marker(self, kind: str, at_ms: float, duration_ms: float, detail: str) -> None:
         self.emit(ev.MarkerAdded(Marker(kind, int(at_ms), time.time(), int(duration_ms), detail)))
 
@@ -323,28 +365,56 @@ class StreamingClient:
     async def _one_session(self, attempt: int) -> _Outcome:
         outcome = _Outcome()
         try:
-            url, headers = await self._endpoint()
-            async with connect(url, additional_headers=headers, open_timeout=self.conn.open_timeout,
-                               ping_interval=10, ping_timeout=20, max_size=p.MAX_MESSAGE_BYTES,
-                               close_timeout=2) as ws:
-                self._ws = ws
-                clock = SessionClock()
-                self._assembler = TurnAssembler(clock, self.conn.format_turns, self._new_index,
-                                                self._partial, self._final)
-                await self._converse(ws, clock, outcome)
+            ws = await self._connect()
         except InvalidStatus as exc:
             status = exc.response.status_code
             outcome.code = p.UNAUTHORIZED if status in (401, 403) else None
             outcome.reason = f"HTTP {status}"
+            return outcome
         except (OSError, asyncio.TimeoutError, InvalidURI, websockets.InvalidHandshake) as exc:
             outcome.reason = str(exc) or type(exc).__name__
-        except ConnectionClosed as exc:
-            self._closed(exc, outcome)
-        finally:
-            self._ws = None
-            if self._assembler:
-                self._assembler.flush()
+            return outcome
+        clock = SessionClock()
+        live = _Live(ws, clock, TurnAssembler(clock, self.conn.format_turns, self._new_index,
+                                              self._partial, self._final), outcome)
+        self._live = live
+        receiver = asyncio.create_task(self._receive(live))
+        sender = asyncio.create_task(self._send_audio(live))
+        handoff = asyncio.create_task(live.handoff.wait())
+        await asyncio.wait({receiver, handoff}, return_when=asyncio.FIRST_COMPLETED)
+        handoff.cancel()
+        if live.handoff.is_set() and not receiver.done():
+            # Rollover: the old session drains its last turns while a new one takes the audio.
+            outcome.handoff = True
+            self._drains.add(asyncio.create_task(self._drain(live, receiver, sender)))
+            return outcome
+        await self._end_session(live, receiver, sender)
         return outcome
+
+    async def _connect(self) -> ClientConnection:
+        url, headers = await self._endpoint()
+        return await connect(url, additional_headers=headers, open_timeout=self.conn.open_timeout,
+                             ping_interval=self.conn.ping_interval, ping_timeout=self.conn.ping_timeout,
+                             max_size=p.MAX_MESSAGE_BYTES, close_timeout=2)
+
+    async def _drain(self, live: "_Live", receiver: asyncio.Task, sender: asyncio.Task) -> None:
+        try:
+            await asyncio.wait_for(asyncio.shield(receiver), self.conn.terminate_timeout + 1)
+        except asyncio.TimeoutError:
+            pass
+        await self._end_session(live, receiver, sender)
+
+    async def _end_session(self, live: "_Live", receiver: asyncio.Task, sender: asyncio.Task) -> None:
+        for task in (sender, receiver):
+            task.cancel()
+        results = await asyncio.gather(sender, receiver, return_exceptions=True)
+        if self._live is live:
+            self._live = None
+        await live.ws.close()
+        live.assembler.flush()
+        for result in results:
+            if isinstance(result, Exception) and not isinstance(result, ConnectionClosed):
+                raise result  # a bug, not a network fault: let it show
 
     async def _endpoint(self) -> tuple[str, dict[str, str]]:
         params = dict(self.conn.params)
@@ -368,58 +438,48 @@ class StreamingClient:
         except (KeyError, ValueError) as exc:
             raise OSError(f"token request gave no token ({exc})") from None
 
-    async def _converse(self, ws: ClientConnection, clock: SessionClock, outcome: _Outcome) -> None:
-        sender = asyncio.create_task(self._send_audio(ws, clock))
-        try:
-            await self._receive(ws, outcome)
-        finally:
-            sender.cancel()
-            (result,) = await asyncio.gather(sender, return_exceptions=True)
-            if isinstance(result, Exception) and not isinstance(result, ConnectionClosed):
-                raise result  # a bug, not a network fault: let it show
-
-    async def _receive(self, ws: ClientConnection, outcome: _Outcome) -> None:
+    async def _receive(self, live: "_Live") -> None:
         try:
             while True:
                 try:
-                    frame = await asyncio.wait_for(ws.recv(), timeout=0.5)
+                    frame = await asyncio.wait_for(live.ws.recv(), timeout=0.5)
                 except asyncio.TimeoutError:
-                    self._assembler.tick()  # type: ignore[union-attr]
+                    live.assembler.tick()
                     continue
-                if self._handle(p.parse_server_message(frame), outcome):
+                if self._handle(live, p.parse_server_message(frame)):
                     return
         except ConnectionClosed as exc:
-            self._closed(exc, outcome)
+            rcvd, outcome = exc.rcvd, live.outcome
+            if outcome.code is None:  # an Error frame's code is the better one
+                outcome.code = rcvd.code if rcvd else 1006
+                outcome.reason = outcome.reason or (rcvd.reason if rcvd else "")
 
-    def _closed(self, exc: ConnectionClosed, outcome: _Outcome) -> None:
-        rcvd = exc.rcvd
-        if outcome.code is None:  # an Error frame's code is the better one
-            outcome.code = rcvd.code if rcvd else 1006
-            outcome.reason = outcome.reason or (rcvd.reason if rcvd else "")
-
-    def _handle(self, msg: p.ServerMessage, outcome: _Outcome) -> bool:
+    def _handle(self, live: "_Live", msg: p.ServerMessage) -> bool:
         """Handle one server message; True when the session is over."""
+        outcome = live.outcome
         match msg:
             case p.Turn():
-                self._assembler.feed(msg)  # type: ignore[union-attr]
-                self._covered()
+                live.assembler.feed(msg)
+                self._covered(live)
             case p.Begin():
                 outcome.began = True
                 self._report_gap()
                 self._session_id = msg.id
-                self.expires_at = float(msg.expires_at)
+                live.expires_at = self.expires_at = float(msg.expires_at)
+                live.began_at = time.time()
                 self.emit(ev.SessionBegan(msg.id, float(msg.expires_at), self.conn.host))
                 self.emit(ev.StateChanged(ev.LIVE))
             case p.Termination():
-                self._assembler.flush()  # type: ignore[union-attr]
-                self._covered()
+                live.assembler.flush()
+                self._covered(live)
                 self.audio_seconds += msg.audio_duration_seconds
                 self.session_seconds += msg.session_duration_seconds
-                outcome.clean = self._finished()
+                outcome.clean = live.handoff.is_set() or self._finished()
                 return True
             case p.ServerError():
                 outcome.code, outcome.reason = msg.error_code, msg.error
-                self.emit(ev.Notice("error", f"service error: {p.describe_close(msg.error_code, msg.error)}"))
+                if msg.error_code not in RECOVERABLE_CODES:
+                    self.emit(ev.Notice("error", f"service error: {p.describe_close(msg.error_code, msg.error)}"))
             case p.Malformed():
                 log.warning("ignored a malformed server message: %s", msg.reason)
             case _:
@@ -428,10 +488,11 @@ class StreamingClient:
 
     # ------------------------------------------------------------------- audio
 
-    async def _send_audio(self, ws: ClientConnection, clock: SessionClock) -> None:
-        """Send unsent frames, paced for backlog; then Terminate when the input is done."""
+    async def _send_audio(self, live: "_Live") -> None:
+        """Send unsent frames, paced for backlog; Terminate when the input is done or at rollover."""
         started = time.monotonic()
         min_bytes = int(p.MIN_CHUNK_MS * self._bpms)
+        ws, clock = live.ws, live.clock
         while True:
             if self._finished():
                 await ws.send(p.TERMINATE)
@@ -439,9 +500,16 @@ class StreamingClient:
                 await asyncio.sleep(self.conn.terminate_timeout)
                 await ws.close(1000)  # no Termination in time: the session is over anyway
                 return
+            if self._rollover_now(live):
+                # Planned reconnect: the next session gets every frame after this session's
+                # last final; this one finishes (Terminate) but its later turns are dropped.
+                live.assembler.retire(self._resend_after(live.assembler.last_final_end_ms))
+                await ws.send(p.TERMINATE)
+                live.handoff.set()
+                return
             if not self._unsent:
                 self._have_frames.clear()
-                await self._have_frames.wait()
+                await self._wait_for_frames(live)
                 continue
             frame = self._frames[len(self._frames) - self._unsent]
             await self._pace(clock, started)
@@ -450,15 +518,35 @@ class StreamingClient:
             clock.add(frame.t0_ms, len(pcm) / self._bpms)
             self._unsent -= 1
 
-    async def _pace(self, clock: SessionClock, started: float) -> None:
-        allowed = (time.monotonic() - started) * 1000.0 * CATCHUP_RATE + CATCHUP_LEAD_MS
-        if clock.sent_ms > allowed:
-            await asyncio.sleep((clock.sent_ms - allowed) / 1000.0 / CATCHUP_RATE)
+    async def _wait_for_frames(self, live: "_Live") -> None:
+        # Wake up now and then while idle so a rollover still happens during long silences.
+        try:
+            await asyncio.wait_for(self._have_frames.wait(), 1.0 if live.expires_at else None)
+        except asyncio.TimeoutError:
+            pass
 
-    def _covered(self) -> None:
+    def _rollover_now(self, live: "_Live") -> bool:
+        """Time to move to a fresh session: close to expiry, preferably between turns."""
+        if not (self.conn.rollover and live.expires_at) or live.handoff.is_set():
+            return False
+        now = time.time()
+        length = live.expires_at - live.began_at
+        lead = min(ROLLOVER_LEAD_S, max(2.0, 0.1 * length))
+        left = live.expires_at - now
+        if left > lead or now - live.began_at < length / 2:
+            return False  # not yet; and never churn through very short sessions
+        return not live.assembler.open_turn or left < ROLLOVER_HARD_S
+
+    async def _pace(self, clock: SessionClock, started: float) -> None:
+        rate = self.conn.catchup_rate
+        allowed = (time.monotonic() - started) * 1000.0 * rate + self.conn.catchup_lead_ms
+        if clock.sent_ms > allowed:
+            await asyncio.sleep((clock.sent_ms - allowed) / 1000.0 / rate)
+
+    def _covered(self, live: "_Live") -> None:
         """Drop frames that final turns have covered: they never need sending again."""
-        end = self._assembler.last_final_end_ms if self._assembler else None
-        if end is None or self._assembler.open_turn:  # type: ignore[union-attr]
+        end = live.assembler.last_final_end_ms
+        if end is None or live.assembler.open_turn:
             return
         sent = len(self._frames) - self._unsent
         while sent and self._frames[0].t0_ms + len(self._frames[0].pcm) / self._bpms <= end:

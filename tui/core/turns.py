@@ -42,6 +42,11 @@ class TurnAssembler:
         self._done: set[int] = set()
         self.open_turn = False  # words heard that are not final yet
         self.last_final_end_ms: int | None = None  # timeline ms covered by finals so far
+        self.cutoff_ms: int | None = None  # retired at rollover: a newer session owns audio from here
+
+    def retire(self, cutoff_ms: float) -> None:
+        """A new session takes over the audio from cutoff_ms: later turns here are its too."""
+        self.cutoff_ms = int(cutoff_ms)
 
     def feed(self, msg: Turn) -> None:
         if msg.turn_order in self._done:
@@ -50,10 +55,14 @@ class TurnAssembler:
             self._release()
         if not msg.end_of_turn:
             self.open_turn = bool(msg.words)
+            if self.cutoff_ms is not None:
+                return  # the new session shows the live words now
             self._on_partial([LiveWord(w.text, w.confidence, w.word_is_final) for w in msg.words])
             return
         if self.format_turns and not msg.turn_is_formatted:
             self._held = _Held(msg, time.monotonic())
+            if self.cutoff_ms is not None:
+                return
             # Show the finished words at once; the formatted copy replaces them.
             self._on_partial([LiveWord(w.text, w.confidence, True) for w in msg.words])
             return
@@ -79,9 +88,11 @@ class TurnAssembler:
             self._held = None
         self._done.add(msg.turn_order)
         self.open_turn = False
-        self._on_partial([])
         words = [TimedWord(w.text, self.clock.to_timeline(w.start), self.clock.to_timeline(w.end),
                            w.confidence) for w in msg.words]
+        if self.cutoff_ms is not None and (not words or words[0].start_ms >= self.cutoff_ms):
+            return  # audio the newer session was given again: it reports this turn
+        self._on_partial([])
         if words:
             self.last_final_end_ms = max(self.last_final_end_ms or 0, words[-1].end_ms)
         text = msg.transcript.strip() or " ".join(w.text for w in msg.words).strip()

@@ -30,6 +30,8 @@ def _parser() -> argparse.ArgumentParser:
     ap.add_argument("--model-dir", help="a sherpa-onnx streaming model folder instead of the built-in model")
     ap.add_argument("--script", help="scripted engine: JSON script of turns")
     ap.add_argument("--repeat", action="store_true", help="scripted engine: loop the script")
+    ap.add_argument("--timecode", action="store_true",
+                    help="scripted engine: follow the timecode in test audio, not session time")
     ap.add_argument("--key-file", type=Path, help=f"file holding the key clients must present "
                     f"(or set {SERVER_KEY_ENV}); required when binding beyond loopback")
     ap.add_argument("--max-session", type=float, default=10800, help="session limit in seconds (3008 after)")
@@ -73,6 +75,8 @@ def serve_main(argv: list[str]) -> int:
         options["script"] = args.script
     if args.repeat:
         options["repeat"] = True
+    if args.timecode:
+        options["timecode"] = True
     faults = Faults(drop_after_audio_ms=args.fault_drop_after_ms,
                     error_after_audio_ms=args.fault_error_after_ms, error_code=args.fault_error_code,
                     ignore_terminate=args.fault_ignore_terminate,

@@ -8,6 +8,11 @@ formatted words on the session's audio timeline:
 
 With repeat the script loops, each pass shifted by its duration, so long sessions keep
 producing turns.
+
+Timecode mode hears the audio *content* instead of counting session time: test audio made
+by `timecode_pcm` carries its own position in its samples, so a session that gets audio
+again after a reconnect hears the same words at the same place, as a real recognizer would,
+and audio that never arrived (a gap) is never heard.
 """
 
 from __future__ import annotations
@@ -17,6 +22,8 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from tui.server.recognizer import Engine, HeardWord, Hypothesis, Recognizer
 
@@ -86,17 +93,50 @@ def load_script(source: str | Path | dict | None) -> dict:
     return validate_script(json.loads(Path(source).read_text(encoding="utf-8")))
 
 
+TIMECODE_TAG = 0x4000  # first sample of each pair: tag | high bits of the pair index
+
+
+def timecode_pcm(start_sample: int, count: int) -> np.ndarray:
+    """int16 samples that encode their own position: pair k is (TAG | k >> 14, k & 0x3fff)."""
+    first = start_sample // 2
+    pairs = np.arange(first, first + (count + 1) // 2 + 1, dtype=np.int64)
+    out = np.empty(pairs.size * 2, dtype=np.int16)
+    out[0::2] = TIMECODE_TAG | (pairs >> 14)
+    out[1::2] = pairs & 0x3FFF
+    skip = start_sample - first * 2
+    return out[skip: skip + count]
+
+
+def decode_timecode(pcm: bytes) -> int | None:
+    """The sample position where this block starts in the original audio, if it is timecode."""
+    s = np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype=np.int16)
+    if s.size < 4:
+        return None
+    for i in (0, 1):  # a block may start on either sample of a pair
+        hi, lo, hi2, lo2 = (int(v) for v in s[i: i + 4])
+        if hi & 0xC000 == TIMECODE_TAG and hi2 & 0xC000 == TIMECODE_TAG and 0 <= lo < 0x4000:
+            k = ((hi & 0x3FFF) << 14) | lo
+            if ((hi2 & 0x3FFF) << 14) | lo2 == k + 1:
+                return 2 * k - i
+    return None
+
+
 @dataclass(slots=True)
 class _ScriptWord:
     text: str
     start: int
     end: int
     turn: int  # index of the script turn (counting repeats), for dropping a turn's tail
+    shift: float = 0.0  # session ms minus script ms when it was heard
 
 
 class ScriptedRecognizer(Recognizer):
-    def __init__(self, script: dict, repeat: bool, sample_rate: int = 16000) -> None:
+    def __init__(self, script: dict, repeat: bool, sample_rate: int = 16000,
+                 timecode: bool = False) -> None:
         self.sample_rate = sample_rate
+        self._timecode = timecode
+        self._now = 0.0  # script time at the end of the audio so far
+        self._shift = 0.0  # session time minus script time
         self._turns = [t["words"] for t in script["turns"] if t.get("words")]
         self._duration = script_duration_ms(script)
         self._repeat = repeat and bool(self._turns)
@@ -118,9 +158,19 @@ class ScriptedRecognizer(Recognizer):
         return True
 
     def accept(self, pcm: bytes) -> Hypothesis | None:
-        self._audio_ms += len(pcm) / 2 / self.sample_rate * 1000
-        while (self._pending or self._refill()) and self._pending[0].start < self._audio_ms:
-            self._open.append(self._pending.popleft())
+        block_ms = len(pcm) / 2 / self.sample_rate * 1000
+        self._audio_ms += block_ms
+        begin = self._now
+        if self._timecode and (pos := decode_timecode(pcm)) is not None:
+            begin = pos / self.sample_rate * 1000
+        self._now = begin + block_ms
+        self._shift = self._audio_ms - self._now
+        while (self._pending or self._refill()) and self._pending[0].start < begin - 1:
+            self._pending.popleft()  # its audio never arrived here: not heard
+        while (self._pending or self._refill()) and self._pending[0].start < self._now:
+            word = self._pending.popleft()
+            word.shift = self._shift
+            self._open.append(word)
         hyp = self._hypothesis()
         key = (len(hyp.words), hyp.stable, hyp.speech_end_ms)
         if not hyp.words or key == self._last:
@@ -129,16 +179,20 @@ class ScriptedRecognizer(Recognizer):
         return hyp
 
     def _hypothesis(self) -> Hypothesis:
-        now = self._audio_ms
-        words = [HeardWord(w.text, w.start, w.end) for w in self._open]
+        now = self._now
+        words = self._heard()
         stable = sum(1 for w in self._open if w.end + STABLE_AFTER_MS <= now)
         ended = bool(self._open) and self._open[-1].end <= now
-        return Hypothesis(words, stable, self._open[-1].end if ended else None, None)
+        return Hypothesis(words, stable, words[-1].end if ended else None, None)
+
+    def _heard(self) -> list[HeardWord]:
+        """Released words with times on the session's audio clock."""
+        return [HeardWord(w.text, round(w.start + w.shift), round(w.end + w.shift)) for w in self._open]
 
     def finalize(self) -> list[HeardWord]:
         """The released words; the unheard rest of their script turn is dropped, as the
         cloud drops the in-flight tail on ForceEndpoint."""
-        words = [HeardWord(w.text, w.start, w.end) for w in self._open]
+        words = self._heard()
         if self._open:
             turn = self._open[-1].turn
             while self._pending and self._pending[0].turn == turn:
@@ -152,10 +206,12 @@ class ScriptedEngine(Engine):
     name = "scripted"
     model = "scripted"
 
-    def __init__(self, script: str | Path | dict | None = None, repeat: bool | None = None) -> None:
+    def __init__(self, script: str | Path | dict | None = None, repeat: bool | None = None,
+                 timecode: bool = False) -> None:
         self.script = load_script(script)
         self.repeat = bool(self.script.get("repeat")) if repeat is None else repeat
+        self.timecode = timecode
 
     def new_recognizer(self, sample_rate: int = 16000) -> Recognizer:
         # Any rate will do, since only durations count: take the session's, so no resampling.
-        return ScriptedRecognizer(self.script, self.repeat, sample_rate)
+        return ScriptedRecognizer(self.script, self.repeat, sample_rate, self.timecode)
