@@ -1,0 +1,121 @@
+"""The Textual app: CSS, app-wide keys, keymap, theme, signals and error routing.
+
+The captioning itself (widgets, session worker) lives in tui.screens.main.MainScreen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from types import SimpleNamespace
+
+from textual.app import App
+from textual.binding import Binding
+
+from tui.config import Settings
+from tui.core.session import EXIT_BAD_INPUT, RunOptions, SetupError
+from tui.screens.commands import CaptionCommands
+from tui.screens.help import HelpScreen
+from tui.screens.main import SYSTEM_CLOCK, MainScreen
+
+
+class CaptionerApp(App[None]):
+    CSS_PATH = "captioner.tcss"
+    TITLE = "captioner"
+    COMMANDS = App.COMMANDS | {CaptionCommands}
+    BINDINGS = [
+        Binding("q", "quit", "Quit", id="quit"),
+        Binding("ctrl+c", "interrupt", "Quit (twice: now)", show=False, priority=True, id="interrupt"),
+        Binding("question_mark,f1", "help", "Help", id="help"),
+    ]
+
+    def __init__(self, settings: Settings, options: RunOptions | None = None, *, autostart: bool = True,
+                 clock: SimpleNamespace = SYSTEM_CLOCK) -> None:
+        super().__init__()
+        self.settings, self.options = settings, options or RunOptions()
+        self.autostart, self.clock = autostart, clock
+        self.main: MainScreen | None = None
+        self.keymap_errors: list[str] = []
+        self._signals: list[int] = []
+
+    def on_mount(self) -> None:
+        try:
+            self.theme = self.settings["ui.theme"]
+        except Exception:  # noqa: BLE001 - an unknown theme name must not stop captioning
+            self.notify(f"unknown theme {self.settings['ui.theme']!r}; using the default",
+                        severity="warning", markup=False)
+        self.apply_keymap(self.settings.keymap)
+        try:
+            self.main = MainScreen(self.settings, self.options, autostart=self.autostart, clock=self.clock)
+        except SetupError as exc:
+            self.exit(return_code=EXIT_BAD_INPUT, message=f"captioner: {exc}")
+            return
+        self.push_screen(self.main)
+        self._install_signals()
+
+    def apply_keymap(self, keymap: dict[str, str]) -> None:
+        known = {b.id for b in self.all_bindings()}
+        unknown = sorted(set(keymap) - known)
+        if unknown:
+            self.keymap_errors = unknown
+            self.notify(f"[keymap] has unknown binding ids: {', '.join(unknown)} (see ? for the ids)",
+                        severity="warning", markup=False, timeout=10)
+        self.set_keymap({k: v for k, v in keymap.items() if k in known})
+
+    @staticmethod
+    def all_bindings() -> list[Binding]:
+        return [b for b in (*CaptionerApp.BINDINGS, *MainScreen.BINDINGS) if isinstance(b, Binding)]
+
+    def key_help(self) -> list[tuple[str, str, str]]:
+        """(keys in force, description, binding id) for every binding, after the keymap."""
+        rows = []
+        for b in self.all_bindings():
+            keys = self._keymap.get(b.id, b.key) if b.id else b.key
+            rows.append((keys, b.description, b.id or ""))
+        rows.append(("ctrl+p", "Command palette (everything else)", ""))
+        return rows
+
+    # --------------------------------------------------------------- signals
+
+    def _install_signals(self) -> None:
+        """SIGHUP (the SSH connection dropped) and SIGTERM: stop, flush, exit."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGHUP, signal.SIGTERM):
+            try:
+                loop.add_signal_handler(sig, self._on_signal)
+                self._signals.append(sig)
+            except (NotImplementedError, RuntimeError, ValueError):
+                pass
+
+    def _on_signal(self) -> None:
+        self.call_later(self.action_quit)
+
+    def on_unmount(self) -> None:
+        loop = asyncio.get_running_loop()
+        for sig in self._signals:
+            loop.remove_signal_handler(sig)
+
+    # --------------------------------------------------------------- actions
+
+    async def action_quit(self) -> None:
+        if self.main is None:
+            self.exit()
+        else:
+            self.main.request_quit()
+
+    def action_interrupt(self) -> None:
+        if self.main is None:
+            self.exit()
+        else:
+            self.main.request_quit(force=self.main.quitting)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.key_help()))
+
+
+def run_tui(settings: Settings, options: RunOptions) -> int:
+    """Run the full-screen captioner; returns the exit status."""
+    app = CaptionerApp(settings, options)
+    app.run()
+    return app.return_code or 0

@@ -1,0 +1,359 @@
+"""The captioning screen: owns the widgets, runs the session as a worker, routes its events.
+
+The session runs as an async worker in the app's loop, so its emit callback runs there too:
+partials are only stored (the latest wins) and painted by a fixed-rate timer together with
+the meter and the status bar; every other event is posted as a typed message.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from types import SimpleNamespace
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Input, Label
+from textual.worker import Worker, WorkerState
+
+from tui import messages as m
+from tui.config import Settings
+from tui.core import events as ev
+from tui.core.exports import ExportError
+from tui.core.session import EXIT_FAILED, CaptionSession, RunOptions
+from tui.screens.save import SaveDialog, default_save_path, save_transcript
+from tui.widgets.caption_log import CaptionLog
+from tui.widgets.live import LiveCaption
+from tui.widgets.meter import LevelMeter
+from tui.widgets.status import StatusBar, StatusView
+
+QUIT_TIMEOUT_S = 15.0  # after q, wait this long for the last turns before giving up
+EXIT_INTERRUPTED = 130
+
+SYSTEM_CLOCK = SimpleNamespace(monotonic=time.monotonic, time=time.time)
+
+_PLACEHOLDERS = {
+    ev.STARTING: "starting…", ev.LOADING: "loading the speech model…", ev.CONNECTING: "connecting…",
+    ev.LIVE: "listening…", ev.PAUSED: "paused: press space to resume",
+    ev.RECONNECTING: "reconnecting… (audio is buffered)", ev.CLOSING: "finishing the last turn…",
+    ev.CLOSED: "the session has ended: press q to quit", ev.ERROR: "stopped by an error",
+}
+
+
+class MainScreen(Screen):
+    """Live line, scrollback, level meter and status bar for one CaptionSession."""
+
+    BINDINGS = [
+        Binding("space,p", "pause", "Pause", id="pause"),
+        Binding("s", "save", "Save", id="save"),
+        Binding("ctrl+s", "quick_save", "Save now", show=False, id="quick_save"),
+        Binding("f", "finalize", "Finalize", id="finalize"),
+        Binding("c", "copy", "Copy", id="copy"),
+        Binding("slash", "search", "Search", id="search"),
+        Binding("n", "next_match", "Next match (older)", show=False, id="next_match"),
+        Binding("N", "previous_match", "Previous match (newer)", show=False, id="previous_match"),
+        Binding("t", "timestamps", "Timestamps", show=False, id="timestamps"),
+        Binding("ctrl+l", "clear", "Clear screen", show=False, id="clear"),
+        Binding("end", "follow", "Jump to newest", show=False, id="follow"),
+        Binding("escape", "cancel_search", "Close search", show=False, id="cancel_search"),
+    ]
+
+    def __init__(self, settings: Settings, options: RunOptions | None = None, *,
+                 autostart: bool = True, clock: SimpleNamespace = SYSTEM_CLOCK) -> None:
+        super().__init__()
+        self.settings = settings
+        self.clock = clock
+        self.autostart = autostart
+        self.session = CaptionSession(settings, self._emit, options)
+        self.worker: Worker[int] | None = None
+        self.exit_code: int | None = None  # set when the session has finished
+        self.quitting = False
+        self._partial: list[ev.LiveWord] = []
+        self._state, self._detail, self._attempt = "", "", 0
+        self._endpoint, self._expires_at = "", None
+        self._latency: float | None = None
+        self._ended_at: float | None = None
+        self._finish_reason = ""
+        mode = settings["ui.timestamps"]
+        self._stamp_mode = mode if mode != "off" else "offset"
+
+    # ---------------------------------------------------------------- layout
+
+    def compose(self) -> ComposeResult:
+        yield CaptionLog(self.settings["ui.scrollback"], self.settings["ui.timestamps"], id="log")
+        with Horizontal(id="info-row"):
+            yield Label("", id="search-status", markup=False)
+            yield Input(placeholder="search the captions (Enter: find, Esc: close)", id="search")
+            yield Label("", id="new-below", markup=False)
+        yield LiveCaption(self.settings["ui.low_confidence"], id="live")
+        yield LevelMeter(id="meter")
+        yield StatusBar(id="status")
+        yield Footer()
+
+    @property
+    def log_view(self) -> CaptionLog:
+        return self.query_one(CaptionLog)
+
+    @property
+    def live(self) -> LiveCaption:
+        return self.query_one(LiveCaption)
+
+    def on_mount(self) -> None:
+        self.query_one("#search").display = False
+        self.query_one("#new-below").display = False
+        self.live.set_placeholder(_PLACEHOLDERS[ev.STARTING])
+        self.set_interval(1 / self.settings["ui.meter_rate"], self.tick, name="repaint")
+        self.tick()
+        if self.autostart:
+            self.start_session()
+
+    def start_session(self) -> None:
+        self.worker = self.run_worker(self.session.run(), name="session", group="session",
+                                      exit_on_error=False, exclusive=True)
+
+    # ------------------------------------------------------------ from core
+
+    def _emit(self, event: ev.Event) -> None:
+        """The session's callback (in the app's loop): store partials, post everything else."""
+        if isinstance(event, ev.PartialTurn):
+            self._partial = event.words
+            return
+        message = m.wrap(event)
+        if message is not None:
+            self.post_message(message)
+
+    def show_partial(self, words: list[ev.LiveWord]) -> None:
+        """Replace the open turn (painted at the next tick), as the session's emit does."""
+        self._partial = words
+
+    def tick(self) -> None:
+        """Fixed-rate repaint: the live line, the meter and the status bar, each only if changed."""
+        with self.app.batch_update():
+            self.live.show(self._partial)
+            levels = self.session.levels()
+            if levels is not None:
+                self.query_one(LevelMeter).show(levels)
+            self.query_one(StatusBar).show(self.status_view())
+
+    def status_view(self) -> StatusView:
+        st = self.session.status()
+        now = self._ended_at if self._ended_at is not None else self.clock.monotonic()
+        expires = st.expires_at or self._expires_at
+        left = None
+        if expires and self._state not in (ev.CLOSED, ev.ERROR):
+            left = max(expires - self.clock.time(), 0.0)
+        return StatusView(
+            state=self._state or st.state, detail=self._detail or st.detail, attempt=self._attempt,
+            engine=st.engine, endpoint=st.endpoint or self._endpoint, elapsed_s=now - st.started,
+            left_s=left, device=st.device, device_rate=st.device_rate, dropped=st.dropped,
+            overflows=st.overflows, latency_ms=st.latency_ms if st.latency_ms is not None else self._latency,
+            progress=st.progress,
+        )
+
+    # -------------------------------------------------------------- messages
+
+    def on_connection_changed(self, message: m.ConnectionChanged) -> None:
+        e = message.event
+        self._state, self._detail, self._attempt = e.state, e.detail, e.attempt
+        self.live.set_placeholder(_PLACEHOLDERS.get(e.state, e.state))
+        if e.state == ev.RECONNECTING and e.detail:
+            self.notify(f"connection lost: {e.detail}; reconnecting (attempt {e.attempt})",
+                        severity="warning", markup=False)
+        self.tick()
+
+    def on_session_started(self, message: m.SessionStarted) -> None:
+        self._endpoint, self._expires_at = message.event.endpoint, message.event.expires_at
+
+    def on_turn_finalized(self, message: m.TurnFinalized) -> None:
+        with self.app.batch_update():
+            self.log_view.add(message.event.turn)
+            if message.event.latency_ms is not None:
+                self._latency = message.event.latency_ms
+
+    def on_marker_placed(self, message: m.MarkerPlaced) -> None:
+        self.log_view.add(message.event.marker)
+
+    def on_notice_posted(self, message: m.NoticePosted) -> None:
+        e = message.event
+        severity = e.level if e.level in ("information", "warning", "error") else "information"
+        self.notify(e.text, severity=severity, markup=False, timeout=10 if severity == "error" else 5)
+
+    def on_session_finished(self, message: m.SessionFinished) -> None:
+        self._finish_reason = message.event.reason
+        self._ended_at = self.clock.monotonic()
+        self.tick()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is not self.worker:
+            return
+        if event.state == WorkerState.SUCCESS:
+            self.session_done(int(event.worker.result or 0), self._finish_reason)
+        elif event.state == WorkerState.ERROR:
+            error = event.worker.error
+            reason = f"internal error: {type(error).__name__}: {error}"
+            self._state, self._detail = ev.ERROR, reason
+            self.notify(reason, severity="error", markup=False)
+            self.session_done(EXIT_FAILED, reason)
+
+    def session_done(self, code: int, reason: str) -> None:
+        """The session is over: a failure ends the app; a clean end waits for q (unless quitting)."""
+        self.exit_code = code
+        self.tick()
+        if code:
+            self.app.exit(return_code=code, message=f"captioner: {reason or 'failed'}")
+        elif self.quitting:
+            self.app.exit(return_code=0)
+
+    def on_caption_log_unseen(self, message: CaptionLog.Unseen) -> None:
+        label = self.query_one("#new-below", Label)
+        label.display = message.count > 0
+        label.update(f"▼ {message.count} new below (End)")
+
+    # --------------------------------------------------------------- actions
+
+    def request_quit(self, force: bool = False) -> None:
+        """q: stop, let the session flush its last turns, then exit with its status.
+
+        force (a second ctrl+c): exit now; finished turns are already in the journal.
+        """
+        if self.exit_code is not None or self.worker is None:
+            self.app.exit(return_code=self.exit_code or 0)
+            return
+        if self.quitting:
+            if force:
+                where = self.session.journal_path
+                note = f"; finished turns are in {where}" if where else ""
+                self.app.exit(return_code=EXIT_INTERRUPTED,
+                              message=f"captioner: stopped without waiting for the last turn{note}")
+            return
+        self.quitting = True
+        self.live.set_placeholder("finishing the last turn… (ctrl+c again: quit now)")
+        self.session.stop()
+        self.set_timer(QUIT_TIMEOUT_S, lambda: self.request_quit(force=True))
+
+    def action_pause(self) -> None:
+        if self.exit_code is not None:
+            self.notify("The session has ended.", severity="warning")
+            return
+        self.session.toggle_pause()
+
+    def default_path(self, fmt: str | None = None) -> Path:
+        fmt = fmt or self.settings["output.format"]
+        return default_save_path(self.settings["output.directory"], fmt, self.clock.time())
+
+    def _saved(self, path: Path | None) -> None:
+        if path is not None:
+            self.notify(f"saved {path}", title="Transcript saved", markup=False)
+
+    def action_save(self) -> None:
+        self.app.push_screen(SaveDialog(self.default_path(), self.settings["output.format"], self.session.save),
+                             self._saved)
+
+    def action_quick_save(self) -> None:
+        try:
+            path = save_transcript(self.session.save, self.default_path(), self.settings["output.format"])
+        except (ExportError, OSError) as exc:
+            self.notify(f"Not saved: {exc}", severity="error", markup=False, timeout=10)
+            return
+        self._saved(path)
+
+    def action_finalize(self) -> None:
+        self.session.force_endpoint()
+
+    def last_turn_text(self) -> str:
+        turns = self.session.transcript.turns
+        if turns:
+            return turns[-1].text
+        shown = [e for e in self.log_view.entries if hasattr(e, "text")]
+        return shown[-1].text if shown else ""
+
+    def action_copy(self) -> None:
+        text = self.get_selected_text() or self.last_turn_text()
+        if not text:
+            self.notify("Nothing to copy yet.", severity="warning")
+            return
+        self.app.copy_to_clipboard(text)
+        preview = text if len(text) <= 60 else text[:57] + "…"
+        self.notify(preview, title="Copied", markup=False)
+
+    def action_search(self) -> None:
+        search = self.query_one("#search", Input)
+        self.query_one("#search-status").display = False
+        search.display = True
+        search.focus()
+
+    @on(Input.Submitted, "#search")
+    def _search_submitted(self, event: Input.Submitted) -> None:
+        query = event.value.strip()
+        count = self.log_view.search(query)
+        self._close_search_input()
+        status = self.query_one("#search-status", Label)
+        if not query:
+            status.update("")
+        elif count:
+            status.update(f"{count} match{'es' if count != 1 else ''} for “{query}”: n older, N newer")
+        else:
+            status.update(f"no match for “{query}”")
+
+    def _close_search_input(self) -> None:
+        self.query_one("#search").display = False
+        self.query_one("#search-status").display = True
+        self.log_view.focus()
+
+    def action_cancel_search(self) -> None:
+        if self.query_one("#search").display:
+            self._close_search_input()
+        elif self.log_view.query:
+            self.log_view.search("")
+            self.query_one("#search-status", Label).update("")
+
+    def _step_match(self, older: bool) -> None:
+        log = self.log_view
+        if not log.query:
+            self.notify("Search first with /", severity="warning")
+            return
+        at = log.next_match(older)
+        status = self.query_one("#search-status", Label)
+        if at is None:
+            status.update(f"no match for “{log.query}”")
+        else:
+            status.update(f"match {at} of {len(log.matches)} for “{log.query}”: n older, N newer")
+
+    def action_next_match(self) -> None:
+        self._step_match(older=True)
+
+    def action_previous_match(self) -> None:
+        self._step_match(older=False)
+
+    def action_timestamps(self) -> None:
+        log = self.log_view
+        mode = "off" if log.timestamps != "off" else self._stamp_mode
+        log.set_timestamps(mode)
+        self.notify(f"timestamps: {mode}")
+
+    def action_clear(self) -> None:
+        self.log_view.clear()
+        self.query_one("#search-status", Label).update("")
+
+    def action_follow(self) -> None:
+        self.log_view.follow()
+
+    def commands(self) -> list[tuple[str, str, Callable[[], object]]]:
+        """(name, help, callback) for the command palette."""
+        return [
+            ("Pause / resume", "stop sending audio, or start again (space, p)", self.action_pause),
+            ("Save transcript…", "choose a path and format (s)", self.action_save),
+            ("Save transcript now", "default path and format (ctrl+s)", self.action_quick_save),
+            ("Finalize turn", "end the current turn now (f)", self.action_finalize),
+            ("Copy last turn", "to the clipboard, via the terminal (c)", self.action_copy),
+            ("Search captions", "find text in the scrollback (/)", self.action_search),
+            ("Toggle timestamps", "off / on in the scrollback (t)", self.action_timestamps),
+            ("Clear screen", "the transcript keeps everything (ctrl+l)", self.action_clear),
+            ("Jump to newest", "follow new captions again (End)", self.action_follow),
+            ("Help", "all keys (?)", lambda: self.app.action_help()),
+            ("Quit", "finish the last turn and exit (q)", self.request_quit),
+        ]

@@ -1,0 +1,301 @@
+"""The scrollback of finished turns and markers: bounded, follows the bottom, re-wraps on resize.
+
+A line-API ScrollView over its own model (the entries), so a resize simply re-wraps the
+model. Transcript text only ever goes into rich Text as plain strings, never as markup.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import deque
+from dataclasses import dataclass
+
+from rich.style import Style
+from rich.text import Text
+from textual.geometry import Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.selection import Selection
+from textual.strip import Strip
+
+from tui.core.transcript import FinalTurn, Marker
+
+_MARKER_WORDS = {"pause": "paused", "resume": "resumed", "reconnect": "reconnected", "gap": "audio lost"}
+
+
+def clock(ms: int) -> str:
+    """hh:mm:ss on the session timeline."""
+    s = max(ms, 0) // 1000
+    return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+
+def marker_text(m: Marker) -> str:
+    """'paused 00:01:02–00:01:30', 'reconnected at 00:02:00: connection lost (1006)', ..."""
+    word = _MARKER_WORDS.get(m.kind, m.kind)
+    span = f"{clock(m.at_ms)}–{clock(m.at_ms + m.duration_ms)}" if m.duration_ms else f"at {clock(m.at_ms)}"
+    return f"{word} {span}" + (f": {m.detail}" if m.detail else "")
+
+
+def stamp(entry: FinalTurn | Marker, mode: str) -> str:
+    if mode == "offset":
+        return clock(entry.start_ms if isinstance(entry, FinalTurn) else entry.at_ms)
+    if mode == "wall":
+        return time.strftime("%H:%M:%S", time.localtime(entry.wall_time))
+    return ""
+
+
+@dataclass(slots=True)
+class _Row:
+    entry: FinalTurn | Marker
+    lines: list[Text]
+
+
+class CaptionLog(ScrollView, can_focus=True):
+    """Finished turns, newest at the bottom; at most `max_entries` kept (the transcript keeps all)."""
+
+    DEFAULT_CSS = """
+    CaptionLog { height: 1fr; overflow-x: hidden; overflow-y: auto; }
+    CaptionLog > .caption-log--time { color: $text-muted; }
+    CaptionLog > .caption-log--speaker { color: $accent; text-style: bold; }
+    CaptionLog > .caption-log--language { color: $secondary; }
+    CaptionLog > .caption-log--marker { color: $text-warning; text-style: italic; }
+    CaptionLog > .caption-log--match { background: $warning-muted; }
+    CaptionLog > .caption-log--current-match { background: $warning; color: $background; text-style: bold; }
+    """
+    COMPONENT_CLASSES = {"caption-log--time", "caption-log--speaker", "caption-log--language",
+                         "caption-log--marker", "caption-log--match", "caption-log--current-match"}
+
+    class Unseen(Message):
+        """The count of turns below the view changed (0: following the bottom again)."""
+
+        def __init__(self, count: int) -> None:
+            super().__init__()
+            self.count = count
+
+    def __init__(self, max_entries: int = 5000, timestamps: str = "offset", *,
+                 id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.max_entries = max_entries
+        self.timestamps = timestamps
+        self.rows: deque[_Row] = deque()
+        self.dropped = 0  # entries pushed out of the top; serial = dropped + position
+        self._starts: list[int] = []  # first line of each row
+        self._total = 0
+        self._width = 0
+        self._cache: dict[int, Strip] = {}
+        self.following = True
+        self.unseen = 0
+        self.query = ""
+        self.matches: list[int] = []  # serials of entries that match the query
+        self.current: int | None = None  # serial of the current match
+
+    # ----------------------------------------------------------------- model
+
+    @property
+    def entries(self) -> list[FinalTurn | Marker]:
+        return [r.entry for r in self.rows]
+
+    def add(self, entry: FinalTurn | Marker) -> None:
+        """Append an entry; a turn already shown (same index) is replaced in place."""
+        if isinstance(entry, FinalTurn):
+            for row in reversed(self.rows):
+                if isinstance(row.entry, FinalTurn) and row.entry.index == entry.index:
+                    row.entry = entry
+                    self._rebuild()
+                    return
+        serial = self.dropped + len(self.rows)
+        self.rows.append(_Row(entry, self._wrap(entry, serial)))
+        removed = 0
+        while len(self.rows) > self.max_entries:
+            removed += len(self.rows.popleft().lines)
+            self.dropped += 1
+        if self.query and self._matches(entry):
+            self.matches.append(serial)
+        self.matches = [s for s in self.matches if s >= self.dropped]
+        if self.current is not None and self.current < self.dropped:
+            self.current = None
+        self._reindex()
+        if self.following:
+            self.scroll_end(animate=False)
+        else:
+            if removed:
+                self.scroll_to(y=max(self.scroll_y - removed, 0), animate=False, immediate=True)
+            self._set_unseen(self.unseen + 1)
+
+    def clear(self) -> None:
+        """Empty the screen (the transcript is not touched)."""
+        self.rows.clear()
+        self.matches, self.current = [], None
+        self._reindex()
+        self.following = True
+        self._set_unseen(0)
+
+    def set_timestamps(self, mode: str) -> None:
+        self.timestamps = mode
+        self._rebuild()
+
+    def follow(self) -> None:
+        """Jump to the newest line and follow it again."""
+        self.following = True
+        self._set_unseen(0)
+        self.scroll_end(animate=False)
+
+    # ---------------------------------------------------------------- search
+
+    def _matches(self, entry: FinalTurn | Marker) -> bool:
+        return isinstance(entry, FinalTurn) and self.query.casefold() in entry.text.casefold()
+
+    def search(self, query: str) -> int:
+        """Highlight matches of query and go to the newest; returns how many entries match."""
+        self.query = query
+        self.matches = [self.dropped + i for i, r in enumerate(self.rows)
+                        if query and self._matches(r.entry)]
+        self.current = self.matches[-1] if self.matches else None
+        self._rebuild()
+        self._reveal()
+        return len(self.matches)
+
+    def next_match(self, older: bool = True) -> int | None:
+        """Move to the next older (or newer) match, wrapping around; its position 1..n."""
+        if not self.matches:
+            return None
+        i = self.matches.index(self.current) if self.current in self.matches else len(self.matches)
+        i = (i - 1) % len(self.matches) if older else (i + 1) % len(self.matches)
+        self.current = self.matches[i]
+        self._rebuild()
+        self._reveal()
+        return i + 1
+
+    def _reveal(self) -> None:
+        if self.current is None:
+            return
+        pos = self.current - self.dropped
+        top = self._starts[pos]
+        self.following = False
+        target = max(top - self.scrollable_content_region.height // 2, 0)
+        self.scroll_to(y=target, animate=False, immediate=True)
+        if self.scroll_y >= self.max_scroll_y:
+            self.following = True
+            self._set_unseen(0)
+
+    # -------------------------------------------------------------- rendering
+
+    def _wrap(self, entry: FinalTurn | Marker, serial: int) -> list[Text]:
+        width = max(self._width or self.scrollable_content_region.width or 80, 10)
+        style = self.get_component_rich_style
+        text = Text(end="")
+        when = stamp(entry, self.timestamps)
+        if when:
+            text.append(when, style("caption-log--time", partial=True))
+            text.append(" ")
+        if isinstance(entry, Marker):
+            text.append(f"── {marker_text(entry)} ──", style("caption-log--marker", partial=True))
+        else:
+            if entry.speaker:
+                text.append(f"{entry.speaker}:", style("caption-log--speaker", partial=True))
+                text.append(" ")
+            if entry.language:
+                text.append(f"[{entry.language}]", style("caption-log--language", partial=True))
+                text.append(" ")
+            body_start = len(text.plain)
+            text.append(entry.text)
+            if self.query:
+                cls = "caption-log--current-match" if serial == self.current else "caption-log--match"
+                hl: Style = style(cls, partial=True)
+                pattern = re.compile(re.escape(self.query), re.IGNORECASE)
+                for m in pattern.finditer(entry.text):
+                    text.stylize(hl, body_start + m.start(), body_start + m.end())
+        lines = list(text.wrap(self.app.console, width, overflow="fold"))
+        for line in lines:
+            line.rstrip()
+        return lines or [Text("")]
+
+    def _rebuild(self) -> None:
+        for i, row in enumerate(self.rows):
+            row.lines = self._wrap(row.entry, self.dropped + i)
+        self._reindex()
+
+    def _reindex(self) -> None:
+        self._starts, n = [], 0
+        for row in self.rows:
+            self._starts.append(n)
+            n += len(row.lines)
+        self._total = n
+        self._cache.clear()
+        self.virtual_size = Size(self._width, n)
+        self.refresh()
+
+    def on_resize(self) -> None:
+        width = self.scrollable_content_region.width
+        if width and width != self._width:
+            top = self._entry_at(round(self.scroll_y))
+            self._width = width
+            self._rebuild()
+            if self.following:
+                self.scroll_end(animate=False)
+            elif top is not None:
+                self.scroll_to(y=self._starts[top], animate=False, immediate=True)
+
+    def _entry_at(self, y: int) -> int | None:
+        if not self._starts:
+            return None
+        lo, hi = 0, len(self._starts) - 1
+        while lo < hi:
+            mid = (lo + hi + 1) // 2
+            if self._starts[mid] <= y:
+                lo = mid
+            else:
+                hi = mid - 1
+        return lo
+
+    def _line(self, y: int) -> Text | None:
+        pos = self._entry_at(y)
+        if pos is None or y >= self._total:
+            return None
+        return self.rows[pos].lines[y - self._starts[pos]]
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.scrollable_content_region.width
+        selection = self.text_selection
+        if selection is None and index in self._cache:
+            return self._cache[index]
+        line = self._line(index)
+        base = self.rich_style
+        if line is None:
+            return Strip.blank(width, base)
+        if selection is not None and (span := selection.get_span(index)) is not None:
+            start, end = span
+            line = line.copy()
+            line.stylize(self.screen.get_component_rich_style("screen--selection"), start,
+                         len(line) if end == -1 else end)
+        strip = Strip(line.render(self.app.console), line.cell_len).apply_style(base)
+        strip = strip.crop_extend(scroll_x, scroll_x + width, base).apply_offsets(scroll_x, index)
+        if selection is None:
+            self._cache[index] = strip
+        return strip
+
+    def watch_scroll_y(self, old: float, new: float) -> None:
+        super().watch_scroll_y(old, new)
+        at_bottom = new >= self.max_scroll_y
+        if at_bottom != self.following and self.size.height:
+            self.following = at_bottom
+            if at_bottom:
+                self._set_unseen(0)
+
+    def _set_unseen(self, count: int) -> None:
+        if count != self.unseen:
+            self.unseen = count
+            self.post_message(self.Unseen(count))
+
+    # ------------------------------------------------------------- selection
+
+    def get_selection(self, selection: Selection) -> tuple[str, str] | None:
+        text = "\n".join(line.plain for row in self.rows for line in row.lines)
+        return selection.extract(text), "\n"
+
+    def selection_updated(self, selection: Selection | None) -> None:
+        self._cache.clear()
+        self.refresh()

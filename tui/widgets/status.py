@@ -1,0 +1,132 @@
+"""The status bar: connection state, engine, times, input, drops, latency, file progress."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.cells import cell_len
+from rich.text import Text
+from textual.widget import Widget
+
+from tui.core import events as ev
+
+SEP = " │ "
+_STATE_MARK = {ev.LIVE: "●", ev.PAUSED: "❚❚", ev.ERROR: "✖", ev.CLOSED: "■", ev.RECONNECTING: "↻"}
+
+
+def hms(seconds: float) -> str:
+    s = max(int(seconds), 0)
+    return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
+
+
+def short_duration(seconds: float) -> str:
+    s = max(int(seconds), 0)
+    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
+
+
+@dataclass(frozen=True, slots=True)
+class StatusView:
+    """Everything the bar shows, already resolved to plain values (compared to skip repaints)."""
+
+    state: str = ev.STARTING
+    detail: str = ""
+    attempt: int = 0
+    engine: str = ""
+    endpoint: str = ""
+    elapsed_s: float = 0.0
+    left_s: float | None = None
+    device: str = ""
+    device_rate: int = 0
+    dropped: int = 0
+    overflows: int = 0
+    latency_ms: float | None = None
+    progress: tuple[float, float] | None = None
+
+    def state_text(self) -> str:
+        mark = _STATE_MARK.get(self.state, "◌")
+        text = f"{mark} {self.state}"
+        if self.state == ev.RECONNECTING and self.attempt:
+            text += f" (attempt {self.attempt})"
+        if self.detail and self.state in (ev.ERROR, ev.RECONNECTING, ev.PAUSED):
+            text += f": {self.detail}"
+        return text
+
+    def segments(self) -> list[tuple[int, str, str]]:
+        """Line 1, the connection: (priority, text, style class); lower priority goes first when narrow."""
+        segs = [(100, self.state_text(), f"status-bar--{self.state.split()[0]}")]
+        segs.append((90, hms(self.elapsed_s), ""))
+        if self.left_s is not None:
+            segs.append((50, f"{short_duration(self.left_s)} left", ""))
+        if self.latency_ms is not None:
+            segs.append((45, f"latency {self.latency_ms:.0f} ms", ""))
+        if self.engine:
+            segs.append((60, f"{self.engine} {self.endpoint}".strip(), ""))
+        return segs
+
+    def input_segments(self) -> list[tuple[int, str, str]]:
+        """Line 2, the input: device and rate, file progress, dropped audio and overflows."""
+        segs = []
+        if self.device:
+            rate = f" {self.device_rate / 1000:g} kHz" if self.device_rate else ""
+            segs.append((60, f"{self.device}{rate}", ""))
+        if self.progress:
+            done, total = self.progress
+            pct = 100 * done / total if total else 100
+            segs.append((70, f"{pct:3.0f}% of {short_duration(total)}", ""))
+        drop_style = "status-bar--warn" if (self.dropped or self.overflows) else ""
+        drops = f"dropped {self.dropped}" + (f" · overflows {self.overflows}" if self.overflows else "")
+        segs.append((80 if drop_style else 30, drops, drop_style))
+        return segs
+
+
+class StatusBar(Widget):
+    """Two lines (connection; input), each fitted to the width by dropping the least important parts."""
+
+    DEFAULT_CSS = """
+    StatusBar { height: 2; }
+    StatusBar > .status-bar--live { color: $text-success; text-style: bold; }
+    StatusBar > .status-bar--paused { color: $text-warning; text-style: bold; }
+    StatusBar > .status-bar--error { color: $text-error; text-style: bold; }
+    StatusBar > .status-bar--reconnecting { color: $text-warning; }
+    StatusBar > .status-bar--closed { color: $text-muted; }
+    StatusBar > .status-bar--closing { color: $text-muted; }
+    StatusBar > .status-bar--connecting { color: $text-muted; }
+    StatusBar > .status-bar--loading { color: $text-muted; }
+    StatusBar > .status-bar--starting { color: $text-muted; }
+    StatusBar > .status-bar--warn { color: $text-warning; }
+    StatusBar > .status-bar--sep { color: $text-disabled; }
+    """
+    COMPONENT_CLASSES = {"status-bar--live", "status-bar--paused", "status-bar--error",
+                         "status-bar--reconnecting", "status-bar--closed", "status-bar--closing",
+                         "status-bar--connecting", "status-bar--loading", "status-bar--starting",
+                         "status-bar--warn", "status-bar--sep"}
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.view = StatusView()
+
+    def show(self, view: StatusView) -> bool:
+        if view == self.view:
+            return False
+        self.view = view
+        self.refresh()
+        return True
+
+    def fitted(self, width: int, line: int = 0) -> list[tuple[int, str, str]]:
+        segs = self.view.input_segments() if line else self.view.segments()
+        while len(segs) > 1 and sum(cell_len(s[1]) for s in segs) + cell_len(SEP) * (len(segs) - 1) > width:
+            segs.remove(min(segs, key=lambda s: s[0]))
+        return segs
+
+    def render(self) -> Text:
+        text = Text(no_wrap=True, overflow="ellipsis", end="")
+        sep = self.get_component_rich_style("status-bar--sep", partial=True)
+        width = self.content_region.width or self.size.width
+        for line in (0, 1):
+            if line:
+                text.append("\n")
+            for i, (_, part, cls) in enumerate(self.fitted(width, line)):
+                if i:
+                    text.append(SEP, sep)
+                text.append(part, self.get_component_rich_style(cls, partial=True) if cls else "")
+        return text
