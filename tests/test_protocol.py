@@ -139,3 +139,14 @@ def test_normalize_text():
 def test_loopback_hosts():
     assert p.is_loopback_host("127.0.0.1") and p.is_loopback_host("localhost") and p.is_loopback_host("[::1]")
     assert not p.is_loopback_host("10.0.0.1") and not p.is_loopback_host("example.com")
+
+
+@pytest.mark.parametrize("frame", [
+    '{"type":"Silence","start_ms":100,"end_ms":900}',
+    '{"type":"SpeakerRevision","revisions":[{"turn_order":0,"speaker_label":"B","words":[]}]}',
+    '{"type":"LLMGatewayResponse","turn_order":0,"transcript":"x","data":{}}',
+    '{"type":"Heartbeat","total_audio_received_ms":1,"total_duration_ms":1,"realtime_factor":1.0,"max_speech_probability":0.5}',
+])
+def test_optional_message_types_are_tolerated(frame):
+    m = p.parse_server_message(frame)
+    assert isinstance(m, p.Other) and m.type == p.json.loads(frame)["type"]
