@@ -60,6 +60,9 @@ def _settings(args: argparse.Namespace) -> Settings:
 
 def _setup_logging(debug: bool, to_stderr: bool) -> None:
     level = logging.DEBUG if debug else logging.WARNING
+    # websockets' debug log prints every request header (the Authorization key) and URL
+    # (a temporary token) and every audio frame: never below INFO.
+    logging.getLogger("websockets").setLevel(max(level, logging.INFO))
     if to_stderr:
         logging.basicConfig(level=level, format="captioner: %(levelname)s %(name)s: %(message)s")
         return
@@ -69,6 +72,36 @@ def _setup_logging(debug: bool, to_stderr: bool) -> None:
     log_dir.mkdir(parents=True, exist_ok=True)
     logging.basicConfig(level=level, filename=log_dir / "captioner.log",
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+class _Redact(logging.Filter):
+    """Defence in depth: a log line that somehow holds the key gets it blanked."""
+
+    def __init__(self, secret: str) -> None:
+        super().__init__()
+        self.secret = secret
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if self.secret in text:
+            record.msg, record.args = text.replace(self.secret, "[key]"), None
+        return True
+
+
+def _preflight(settings: Settings) -> None:
+    """Settings that cannot work are bad settings (exit status 2), found before anything starts."""
+    from tui.core.client import Connection, StreamError
+    from tui.core.session import SetupError, resolve_engine
+
+    if settings.api_key:
+        for handler in logging.getLogger().handlers:
+            handler.addFilter(_Redact(settings.api_key))
+    try:
+        if resolve_engine(settings) == "url":
+            Connection(settings["service.url"], api_key=settings.api_key,
+                       insecure=settings["service.insecure"]).check()
+    except (SetupError, StreamError) as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def demo_path() -> str:
@@ -86,6 +119,7 @@ def run_app(argv: list[str]) -> int:
 
     if args.demo and args.input:
         raise ConfigError("--demo and --input both name an input; use one")
+    _preflight(settings)
     options = RunOptions(input=demo_path() if args.demo else args.input, stdin_rate=args.sample_rate,
                          output=args.output, speed=args.speed)
     if headless:

@@ -123,11 +123,14 @@ def format_device_table(devices: list[DeviceInfo]) -> str:
 def select_device(spec: str | int | None) -> DeviceInfo:
     """The device for an index, a case-insensitive name (exact, else substring), or None."""
     devices = list_input_devices()
-    if not devices:
+    if not devices and spec is None:
         raise AudioError(NO_DEVICES)
     if spec is None:
         return _the_default(devices)
     text = str(spec).strip()
+    if not devices:
+        raise AudioError(f"no input device '{text}': PortAudio lists no input devices. "
+                         f"Check with `captioner devices`, or {ALTERNATIVES}")
     if text.isdigit():
         for d in devices:
             if d.index == int(text):
@@ -143,7 +146,7 @@ def select_device(spec: str | int | None) -> DeviceInfo:
     raise AudioError(f"no input device matches '{text}'; inputs: {_names(devices)}. {_HINT}")
 
 
-_HINT = "Run `captioner devices` to list them, or give a file path or - for stdin"
+_HINT = f"Run `captioner devices` to list them, or {ALTERNATIVES}"
 
 
 def _names(devices: list[DeviceInfo]) -> str:

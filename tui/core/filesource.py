@@ -61,8 +61,22 @@ class FfmpegDecoder:
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._errors,
         )  # fmt: skip
         self._got_audio = False
+        self._first: np.ndarray | None = None
+
+    def prime(self, n: int) -> bool:
+        """Decode the first n samples now, so a file ffmpeg cannot decode fails at open, not
+        mid-stream; False if it holds no audio at all."""
+        try:
+            self._first = self.read(n)
+        except AudioError:
+            self.close()
+            raise
+        return self._first is not None
 
     def read(self, n: int) -> np.ndarray | None:
+        if self._first is not None:
+            first, self._first = self._first, None
+            return first
         data = self._proc.stdout.read(n * 2)
         data = data[: len(data) // 2 * 2]
         if data:
@@ -127,6 +141,9 @@ def open_file(path: str, *, rate: int = 16000, chunk_ms: int = 50, speed: float 
     if not speed > 0:
         raise AudioError(f"speed must be positive, not {speed}")
     decoder = _decoder(path, rate)
+    if isinstance(decoder, FfmpegDecoder) and not decoder.prime(int(rate * READ_S)):
+        decoder.close()
+        raise AudioError(f"'{path}' contains no audio samples")
     if decoder.total_s <= 0 and isinstance(decoder, SoundfileDecoder):
         decoder.close()
         raise AudioError(f"'{path}' contains no audio samples")

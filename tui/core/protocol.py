@@ -30,6 +30,7 @@ MAX_CHUNK_MS = 1000
 MAX_KEYTERMS = 100
 MAX_KEYTERM_CHARS = 50
 MAX_MESSAGE_BYTES = 1 << 20  # a server message larger than this is malformed
+MAX_WIRE_INT = 1 << 53  # integers beyond this (ms, s, counts) are nonsense, not data
 CLOSE_REASON_LONG = "See Error message for details"
 
 # Close codes (section 5).
@@ -199,6 +200,8 @@ def _int(d: dict, key: str, default: int | None = None) -> int:
     v = d.get(key, default)
     if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v:
         raise _Bad(f"{key} is not a number")
+    if not -MAX_WIRE_INT <= v <= MAX_WIRE_INT:
+        raise _Bad(f"{key} is out of range")
     return int(v)
 
 
@@ -266,7 +269,12 @@ def _error(d: dict) -> ServerError:
     code = d.get("error_code")
     code = code if isinstance(code, int) and not isinstance(code, bool) else None
     text = d.get("error")
-    return ServerError(code, text if isinstance(text, str) else json.dumps(text))
+    if not isinstance(text, str):
+        try:
+            text = json.dumps(text)
+        except (ValueError, RecursionError):  # NaN is fine; a nest deeper than the stack is not
+            text = "(unreadable error text)"
+    return ServerError(code, text)
 
 
 def _typed(d: dict) -> ServerMessage:
@@ -305,8 +313,9 @@ def parse_server_message(frame: str | bytes) -> ServerMessage:
         return Malformed("message is not a JSON object")
     try:
         return _typed(data)
-    except (_Bad, OverflowError, ValueError) as exc:
-        return Malformed(f"{data.get('type', 'message')}: {exc}")
+    except (_Bad, OverflowError, ValueError, RecursionError) as exc:
+        kind = data.get("type")
+        return Malformed(f"{kind[:100] if isinstance(kind, str) else 'message'}: {exc}")
 
 
 # -------------------------------------------------------------- client messages
