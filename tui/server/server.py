@@ -14,8 +14,6 @@ import logging
 import signal
 import sys
 import threading
-from dataclasses import dataclass, field
-from typing import Any
 from urllib.parse import urlsplit
 
 from websockets.asyncio.server import Server, ServerConnection, serve
@@ -23,8 +21,8 @@ from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
 from tui.core import protocol as p
+from tui.server.config import ServerConfig
 from tui.server.engines import create_engine
-from tui.server.faults import Faults
 from tui.server.recognizer import Engine
 from tui.server.session import Session, SessionRules
 from tui.server.tokens import TokenIssuer, token_request
@@ -34,33 +32,6 @@ log = logging.getLogger("tui.server")
 MAX_FRAME_BYTES = 1 << 20  # 1 MiB: far above a 1000 ms chunk, far below harm
 WS_PATHS = ("/v3/ws", "/v3/ws/", "/")
 TOO_MANY_TEXT = "Unauthorized Connection: Too many concurrent sessions"
-
-
-@dataclass(slots=True)
-class ServerConfig:
-    host: str = "127.0.0.1"
-    port: int = 0
-    engine: str = "scripted"
-    engine_options: dict[str, Any] = field(default_factory=dict)
-    #: When set, sessions and /v3/token need this key (or a token minted with it).
-    api_key: str | None = None
-    max_session_s: float = 10800
-    #: Delay before Begin; audio that arrives meanwhile is processed, its Turns wait.
-    begin_delay_s: float = 0.0
-    #: How far audio may run ahead of wall time before 3007 "rate exceeded".
-    rate_buffer_s: float = 300
-    #: The 2026 mode: every Turn formatted, one end-of-turn message.
-    in_model_formatting: bool = False
-    #: Close code when inactivity_timeout runs out (undocumented upstream).
-    inactivity_close_code: int = p.SERVER_ERROR
-    max_connections: int = 64
-    #: Close code for sessions beyond max_connections: 1008 (observed) or 3009 (documented).
-    too_many_close_code: int = p.UNAUTHORIZED
-    #: CPU threads the engine may use.
-    threads: int = 1
-    faults: Faults = field(default_factory=Faults)
-    #: Stop when stdin reaches EOF (the app's child server dies with its parent).
-    exit_on_stdin_eof: bool = False
 
 
 class LocalServer:
@@ -121,19 +92,8 @@ class LocalServer:
         return self._started
 
     def _rules(self, index: int) -> SessionRules:
-        cfg = self.config
         assert self.engine is not None
-        return SessionRules(
-            engine=self.engine,
-            issuer=self._issuer,
-            api_key=cfg.api_key,
-            max_session_s=cfg.max_session_s,
-            begin_delay_s=cfg.begin_delay_s,
-            rate_buffer_s=cfg.rate_buffer_s,
-            in_model_formatting=cfg.in_model_formatting,
-            inactivity_close_code=cfg.inactivity_close_code,
-            faults=cfg.faults.for_session(index),
-        )
+        return SessionRules(self.engine, self._issuer, self.config, self.config.faults.for_session(index))
 
     async def _handle(self, ws: ServerConnection) -> None:
         session = Session(ws, self._rules(self._started))

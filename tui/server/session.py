@@ -22,6 +22,7 @@ from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
 
 from tui.core import protocol as p
+from tui.server.config import ServerConfig
 from tui.server.faults import Faults, error_text
 from tui.server.params import InputError, SessionParams, apply_updates, parse_params
 from tui.server.client_audio import ClientAudio
@@ -39,17 +40,12 @@ CRASHED_TEXT = "Session Cancelled: An error occurred"
 
 @dataclasses.dataclass(slots=True)
 class SessionRules:
-    """What the server decides for every session (from ServerConfig)."""
+    """What the server decides for every session: its settings, engine, tokens and faults."""
 
     engine: Engine
     issuer: TokenIssuer
-    api_key: str | None = None
-    max_session_s: float = 10800
-    begin_delay_s: float = 0.0
-    rate_buffer_s: float = 300
-    in_model_formatting: bool = False
-    inactivity_close_code: int = p.SERVER_ERROR
-    faults: Faults = dataclasses.field(default_factory=Faults)
+    config: ServerConfig
+    faults: Faults = dataclasses.field(default_factory=Faults)  # this session's share of config.faults
 
 
 class Session:
@@ -102,10 +98,10 @@ class Session:
         query = parse_qs(urlsplit(self.ws.request.path).query, keep_blank_values=True)
         token = query.get("token", [None])[0]
         auth = next(iter(self.ws.request.headers.get_all("Authorization")), None)
-        claims = authorize(auth, token, self.rules.api_key, self.rules.issuer)
+        claims = authorize(auth, token, self.rules.config.api_key, self.rules.issuer)
         self._params = parse_params(query)
         self._detector = TurnDetector(self._turn_settings())
-        limit = self.rules.max_session_s
+        limit = self.rules.config.max_session_s
         return min(limit, claims.max_session_s) if claims else limit
 
     def _turn_settings(self) -> TurnSettings:
@@ -115,7 +111,7 @@ class Session:
             min_turn_silence=prm.min_turn_silence,
             max_turn_silence=prm.max_turn_silence,
             format_turns=prm.format_turns,
-            in_model_formatting=self.rules.in_model_formatting,
+            in_model_formatting=self.rules.config.in_model_formatting,
         )
 
     def _start_timers(self, limit: float) -> list[asyncio.Task]:
@@ -139,7 +135,7 @@ class Session:
 
     async def _begin(self, limit: float) -> None:
         try:
-            await asyncio.sleep(self.rules.begin_delay_s)
+            await asyncio.sleep(self.rules.config.begin_delay_s)
             config = {"model": self._params.speech_model, "api_version": API_VERSION,
                       "engine": self.rules.engine.model}
             begin = p.Begin(self.id, int(time.time() + limit), config)
@@ -156,7 +152,7 @@ class Session:
     async def _watch_inactivity(self, timeout: float) -> None:
         while (idle := time.monotonic() - self._last_activity) < timeout:
             await asyncio.sleep(timeout - idle)
-        await self.fail(self.rules.inactivity_close_code, INACTIVE_TEXT)
+        await self.fail(self.rules.config.inactivity_close_code, INACTIVE_TEXT)
 
     # ---------------------------------------------------------------------- sends
 
@@ -207,7 +203,7 @@ class Session:
     async def _rate_exceeded(self) -> bool:
         wall_s = time.monotonic() - self._t0
         audio_s = self._audio_ms / 1000
-        if audio_s - wall_s <= self.rules.rate_buffer_s:
+        if audio_s - wall_s <= self.rules.config.rate_buffer_s:
             return False
         await self.fail(
             p.BAD_AUDIO,
