@@ -141,6 +141,9 @@ def test_bad_config(tmp_path, server_url, config, expected):
      "captioner: service URL must start with ws:// or wss:// (got http://)"),
     (["--input", "{wav}", "--config", "{tmp}/nonexistent.toml"], False, "nonexistent.toml: cannot read config"),
     (["--input", "{wav}", "--sample-rate", "16000", "--region", "mars"], False, "invalid choice: 'mars'"),
+    (["--input", "{wav}", "--output", "{tmp}/no/such/folder/talk.srt"], False,
+     "captioner: --output {tmp}/no/such/folder/talk.srt: the folder {tmp}/no/such/folder does not exist"),
+    (["--input", "{wav}", "--output", "{tmp}/talk.docx"], False, "captioner: --output {tmp}/talk.docx: "),
 ])
 def test_bad_settings(tmp_path, server_url, args, env_key, expected):
     wav = write_wav(tmp_path / "ok.wav", 500)
@@ -151,7 +154,7 @@ def test_bad_settings(tmp_path, server_url, args, env_key, expected):
     if "invalid choice" in expected:  # argparse's own usage error: exit 2, usage + one error line
         assert res.returncode == 2 and res.stdout == "" and expected in res.stderr
         return
-    assert expected in one_line_error(tmp_path, res)
+    assert expected.format(tmp=tmp_path) in one_line_error(tmp_path, res)
 
 
 def test_a_good_run_still_works(tmp_path, server_url):

@@ -73,10 +73,13 @@ def _signalled_run(url: str, wav: Path, env: dict, sig: int, extra: list[str]) -
 
 
 def _output_error_run(url: str, wav: Path, env: dict, output: Path) -> Run:
+    """The output folder exists at start and vanishes mid-run (a drive pulled out)."""
+    output.parent.mkdir(parents=True)
     with Captioner(["--url", url, "--input", str(wav), "--speed", str(2 * SPEED), "--plain",
                     "--output", str(output)], env) as cap:
         cap.wait_lines(1, 60)
         journal = _open_journal(cap.pid)
+        output.parent.rmdir()
         code = cap.finish(60)
     return Run(cap.lines, code, cap.stderr, journal, output=output)
 
@@ -166,7 +169,7 @@ def test_output_srt_written_at_the_end_of_a_stopped_run(runs):
     assert [w for c in cues for w in c.content.split()] == [w for line in run.lines for w in line.split()]
 
 
-def test_output_into_a_missing_folder_fails_clearly_and_the_journal_keeps_all(runs):
+def test_output_folder_gone_at_the_end_fails_clearly_and_the_journal_keeps_all(runs):
     run = _get(runs, "missing dir")
     assert run.code == 1
     assert run.lines == TURNS[:2]

@@ -104,6 +104,23 @@ def _preflight(settings: Settings) -> None:
         raise ConfigError(str(exc)) from None
 
 
+def _check_output(path: Path | None) -> None:
+    """A transcript path that cannot be written is found now, not after a two-hour lecture."""
+    if path is None:
+        return
+    from tui.core.exports import format_for_path
+
+    try:
+        format_for_path(path)
+    except ValueError:
+        raise ConfigError(f"--output {path}: name a .txt, .md, .srt, .vtt or .json file") from None
+    folder = path.expanduser().parent
+    if not folder.is_dir():
+        raise ConfigError(f"--output {path}: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise ConfigError(f"--output {path}: the folder {folder} is not writable")
+
+
 def demo_path() -> str:
     return str(resources.files("tui") / "data" / "demo.wav")
 
@@ -120,6 +137,7 @@ def run_app(argv: list[str]) -> int:
     if args.demo and args.input:
         raise ConfigError("--demo and --input both name an input; use one")
     _preflight(settings)
+    _check_output(args.output)
     options = RunOptions(input=demo_path() if args.demo else args.input, stdin_rate=args.sample_rate,
                          output=args.output, speed=args.speed)
     if headless:

@@ -115,8 +115,9 @@ class CaptionSession:
         self._started = time.monotonic()
         self._recorder: WavRecorder | None = None
         self._server = None
-        self._stop_requested = False
         self.audio_error: str | None = None
+        self._captured: asyncio.Queue = asyncio.Queue()  # frames from capture, until None
+        self._capture: asyncio.Task | None = None
 
     # ------------------------------------------------------------ front end API
 
@@ -147,7 +148,6 @@ class CaptionSession:
 
     def stop(self) -> None:
         """Finish cleanly: stop capture, flush the last turns, Terminate. Thread-safe via the loop."""
-        self._stop_requested = True
         if self.source:
             self.source.stop()
         if self.client:
@@ -197,6 +197,7 @@ class CaptionSession:
         spec = opts.input if opts.input is not None else (str(s["audio.device"]) or None)
         self.source = open_source(spec, rate=s["audio.sample_rate"], chunk_ms=s["audio.chunk_ms"],
                                   speed=opts.speed, stdin_rate=opts.stdin_rate)
+        self._capture = asyncio.create_task(self._pull())
         url = s["service.url"] or p.cloud_url(s["service.region"])
         if self.engine == "local":
             url = await self._start_local()
@@ -234,19 +235,30 @@ class CaptionSession:
             self._emit(ev.Notice("error", f"cannot write the session journal in {directory}: "
                                           f"{exc.strerror}; save before quitting"))
 
-    async def _frames(self) -> AsyncIterator[Frame]:
+    async def _pull(self) -> None:
+        """Capture from the start, also while the engine loads: nothing said is lost."""
         try:
             async for frame in self.source.frames():  # type: ignore[union-attr]
-                self._timeline_ms = frame.t0_ms + len(frame.pcm) / (2 * self.source.rate / 1000)
-                if self.paused:
-                    continue
-                if self._recorder:
-                    self._recorder.write(frame.pcm)
-                yield frame
+                self._captured.put_nowait(frame)
         except AudioError as exc:
-            # The device went away mid-session: keep what we have, end cleanly.
-            self.audio_error = str(exc)
-            self._emit(ev.Notice("error", str(exc)))
+            self._captured.put_nowait(exc)
+        finally:
+            self._captured.put_nowait(None)
+
+    async def _frames(self) -> AsyncIterator[Frame]:
+        bytes_per_ms = 2 * self.source.rate / 1000  # type: ignore[union-attr]
+        while (item := await self._captured.get()) is not None:
+            if isinstance(item, AudioError):
+                # The device went away mid-session: keep what we have, end cleanly.
+                self.audio_error = str(item)
+                self._emit(ev.Notice("error", str(item)))
+                return
+            self._timeline_ms = item.t0_ms + len(item.pcm) / bytes_per_ms
+            if self.paused:
+                continue
+            if self._recorder:
+                self._recorder.write(item.pcm)
+            yield item
 
     def _suspend(self) -> None:
         if self.paused and self.client:
@@ -298,6 +310,11 @@ class CaptionSession:
             self._pause_timer.cancel()
         if self.source:
             self.source.stop()
+        if self._capture:
+            try:
+                await asyncio.wait_for(self._capture, 2.0)
+            except (asyncio.TimeoutError, AudioError):
+                pass  # a wedged device must not hold up saving the transcript
         if self._recorder:
             self._recorder.close()
         if self._server:
