@@ -29,28 +29,12 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from tui.core.protocol import normalize_text
+from tui.server.wer import wer
 from tui.server.moonshine import MoonshineEngine
 
 DATA = Path(__file__).resolve().parent.parent / "tests" / "data"
 CHUNK = 1600  # bytes: 50 ms of 16 kHz s16le
 MIN_SILENCE, MAX_SILENCE, THRESHOLD = 400, 1280, 0.4
-SPELLINGS = {"mr": "mister", "mrs": "missus", "dr": "doctor"}
-
-
-def wer(ref: str, hyp: str) -> float:
-    def words(t: str) -> list[str]:
-        return [SPELLINGS.get(w, w) for w in normalize_text(t).replace("-", " ").split()]
-
-    r, h = words(ref), words(hyp)
-    row = list(range(len(h) + 1))
-    for i, rw in enumerate(r, 1):
-        prev, row[0] = row[0], i
-        for j, hw in enumerate(h, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (rw != hw))
-    return row[-1] / max(1, len(r))
-
-
 def simulate(engine: MoonshineEngine, pcm: bytes) -> dict:
     """Feed in real time (simulated clock) with the server's turn rules; collect timings."""
     rec = engine.new_recognizer(16000)

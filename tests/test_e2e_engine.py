@@ -14,7 +14,7 @@ import soundfile as sf
 from e2e import (API_KEY_ENV, DATA, Captioner, captioner_env, exited, journals, only_journal, serve_children,
                  turn_texts, wait_for)
 from streaming import Collector
-from test_engine import wer
+from tui.server.wer import wer
 
 from tui.config import load_settings
 from tui.core import events as ev

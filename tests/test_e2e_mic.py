@@ -12,7 +12,7 @@ import time
 import numpy as np
 import soundfile as sf
 from e2e import DATA, Captioner, Server, captioner_env, only_journal, turn_texts, wait_for
-from test_engine import wer
+from tui.server.wer import wer
 from test_sources import best_correlation
 from vmic import vmic  # noqa: F401 - the fixture
 

@@ -13,7 +13,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 from e2e import DATA, Captioner, captioner_env, only_journal, turn_texts
-from test_engine import wer
+from tui.server.wer import wer
 
 
 def _check_run(cap: Captioner, env, name: str, max_wer: float) -> None:

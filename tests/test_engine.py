@@ -11,8 +11,8 @@ import pytest
 import soundfile as sf
 import soxr
 
-from tui.core.protocol import normalize_text
 from tui.server.moonshine import MoonshineEngine, MoonshineRecognizer
+from tui.server.wer import wer
 from tui.server.recognizer import HeardWord, Hypothesis
 from tui.server.sherpa_models import ModelError, builtin_model_dir
 
@@ -20,25 +20,6 @@ DATA = Path(__file__).parent / "data"
 FIXTURES = sorted(p.stem for p in DATA.glob("*.wav"))
 CHUNK_MS = 50
 TURN_SILENCE_MS = 1000  # the simple end-of-turn rule of these tests
-# Spelling variants that are not recognition errors (as common WER normalizers do).
-SPELLINGS = {"mr": "mister", "mrs": "missus", "dr": "doctor"}
-
-
-def wer_words(text: str) -> list[str]:
-    words = normalize_text(text).replace("-", " ").split()
-    return [SPELLINGS.get(w, w) for w in words]
-
-
-def wer(ref: str, hyp: str) -> float:
-    r, h = wer_words(ref), wer_words(hyp)
-    row = list(range(len(h) + 1))
-    for i, rw in enumerate(r, 1):
-        prev, row[0] = row[0], i
-        for j, hw in enumerate(h, 1):
-            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (rw != hw))
-    return row[-1] / max(1, len(r))
-
-
 @dataclass
 class Run:
     """What a recognizer said while a fixture was fed: (audio ms, Hypothesis or final words)."""
