@@ -11,7 +11,6 @@ import pytest
 from tui.core import events as ev
 from tui.core.client import Connection, Rechunker, StreamError, StreamingClient
 from tui.core.audio import Frame
-from tui.server.faults import Faults
 from streaming import (TURNS, local_server, run_session, script_file, scripted_audio,
                              settings_for, write_wav)
 

@@ -13,8 +13,7 @@ import numpy as np
 import soundfile as sf
 from e2e import DATA, Captioner, Server, captioner_env, only_journal, turn_texts, wait_for
 from tui.server.wer import wer
-from test_sources import best_correlation
-from vmic import vmic  # noqa: F401 - the fixture
+from vmic import best_correlation
 
 WAV_HEADER = 44
 TAIL_S = 0.5  # after paplay returns, the last samples still pass through the sound server

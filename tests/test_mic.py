@@ -11,8 +11,8 @@ import time
 import numpy as np
 import pytest
 import soundfile as sf
-from test_sources import best_correlation
-from vmic import start_vmic, vmic  # noqa: F401 - the fixture
+from vmic import best_correlation
+from vmic import start_vmic
 
 from tui.core.audio import AudioError, open_source
 from tui.core.devices import list_input_devices, select_device

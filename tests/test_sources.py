@@ -12,7 +12,7 @@ import time
 import numpy as np
 import pytest
 import soundfile as sf
-from vmic import vmic  # noqa: F401 - the fixture
+from vmic import best_correlation
 
 from tui.core.audio import AudioError, open_source
 from tui.core.devices import NO_DEVICES, NO_PORTAUDIO, format_device_table
@@ -33,19 +33,6 @@ async def collect(source, limit: int | None = None) -> list:
         if limit and len(frames) >= limit:
             source.stop()
     return frames
-
-
-def best_correlation(ref: np.ndarray, got: np.ndarray) -> float:
-    """Peak normalized cross-correlation of got against ref, over all lags."""
-    ref = ref.astype(np.float64) - ref.mean()
-    got = got.astype(np.float64) - got.mean()
-    n = len(ref) + len(got)
-    corr = np.fft.irfft(np.fft.rfft(got, n) * np.conj(np.fft.rfft(ref, n)), n)
-    lag = int(np.argmax(corr))
-    lag = lag - n if lag > len(got) else lag
-    a = got[max(0, lag) : max(0, lag) + len(ref)]
-    b = ref[max(0, -lag) : max(0, -lag) + len(a)]
-    return float(np.dot(a[: len(b)], b) / np.sqrt(np.dot(a, a) * np.dot(b, b)))
 
 
 # ---------------------------------------------------------------- file source

@@ -8,6 +8,8 @@ which also sets PULSE_SERVER in os.environ for in-process capture.
 
 from __future__ import annotations
 
+import numpy as np
+
 import os
 import shutil
 import signal
@@ -199,3 +201,16 @@ def vmic(tmp_path_factory):
             os.environ.pop("PULSE_SERVER", None)
         else:
             os.environ["PULSE_SERVER"] = _old_server
+
+
+def best_correlation(ref: np.ndarray, got: np.ndarray) -> float:
+    """Peak normalized cross-correlation of got against ref, over all lags."""
+    ref = ref.astype(np.float64) - ref.mean()
+    got = got.astype(np.float64) - got.mean()
+    n = len(ref) + len(got)
+    corr = np.fft.irfft(np.fft.rfft(got, n) * np.conj(np.fft.rfft(ref, n)), n)
+    lag = int(np.argmax(corr))
+    lag = lag - n if lag > len(got) else lag
+    a = got[max(0, lag) : max(0, lag) + len(ref)]
+    b = ref[max(0, -lag) : max(0, -lag) + len(a)]
+    return float(np.dot(a[: len(b)], b) / np.sqrt(np.dot(a, a) * np.dot(b, b)))

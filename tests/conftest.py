@@ -1,0 +1,3 @@
+"""Fixtures shared by the test modules."""
+
+from vmic import vmic  # noqa: F401 - the session-wide virtual microphone
