@@ -11,6 +11,7 @@ import pytest
 from tui.core import events as ev
 from tui.core.client import Connection, Rechunker, StreamError, StreamingClient
 from tui.core.audio import Frame
+from tui.server.scripted import timecode_pcm
 from streaming import (TURNS, local_server, run_session, script_file, scripted_audio,
                              settings_for, write_wav)
 
@@ -147,8 +148,9 @@ async def test_unreachable_server_fails_with_clear_message(tmp_path):
 
 
 async def _frames(n, ms=50):
+    """n blocks of ms each of timecode audio (what the scripted recognizer hears)."""
     for i in range(n):
-        yield Frame(b"\0" * (32 * ms), i * float(ms), 0.0)
+        yield Frame(timecode_pcm(i * 16 * ms, 16 * ms).tobytes(), i * float(ms), 0.0)
         if i % 20 == 0:
             await asyncio.sleep(0)
 

@@ -204,6 +204,24 @@ class StreamingClient:
     def keep_alive(self) -> None:
         self._send_text(p.KEEP_ALIVE)
 
+    def end_turn_with_silence(self, ms: float) -> bytes:
+        """Let the service finish the open turn by itself: append `ms` of silence.
+
+        Used on pause. Unlike ForceEndpoint, which may drop the words in flight, silence lets
+        the service's own end-of-turn rule close the turn with its tail. Returns the silence
+        (the caller records exactly what is sent).
+        """
+        if not self._frames and not self._due_times:
+            return b""
+        t0 = self._due_times[-1][1]  # right after the last audio on the timeline
+        chunk_ms = self.chunk_ms
+        count = max(1, round(ms / chunk_ms))
+        chunk = bytes(int(chunk_ms * self._bpms))
+        now = time.monotonic()
+        for i in range(count):
+            self._add_frame(Frame(chunk, t0 + i * chunk_ms, now))
+        return chunk * count
+
     def stop(self) -> None:
         """Finish: send what is buffered, Terminate, wait for the last turns."""
         self._stopping = True

@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT = 0, 1, 2
 LOCAL_CATCHUP_RATE = 4.0
+# Silence sent on pause beyond max_turn_silence: the last word may still be in progress.
+PAUSE_PAD_MS = 700
 LOCAL_CATCHUP_LEAD_MS = 60_000.0
 
 
@@ -126,6 +128,10 @@ class CaptionSession:
             return
         self.paused = True
         self._pause_started = (self._timeline_ms, time.time())
+        if self.client:  # what was said before the pause is captioned now, not after it
+            silence = self.client.end_turn_with_silence(self.settings["service.max_turn_silence"] + PAUSE_PAD_MS)
+            if self._recorder:
+                self._recorder.write(silence)
         self._emit_state(ev.PAUSED)
         loop = asyncio.get_running_loop()
         self._pause_timer = loop.call_later(self.settings["service.pause_close_after_s"], self._suspend)

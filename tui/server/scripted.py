@@ -161,7 +161,11 @@ class ScriptedRecognizer(Recognizer):
         block_ms = len(pcm) / 2 / self.sample_rate * 1000
         self._audio_ms += block_ms
         begin = self._now
-        if self._timecode and (pos := decode_timecode(pcm)) is not None:
+        if self._timecode:
+            pos = decode_timecode(pcm)
+            if pos is None:  # not test audio: silence, in which nothing new is heard
+                self._now += block_ms
+                return self._changed()
             begin = pos / self.sample_rate * 1000
         self._now = begin + block_ms
         self._shift = self._audio_ms - self._now
@@ -171,6 +175,10 @@ class ScriptedRecognizer(Recognizer):
             word = self._pending.popleft()
             word.shift = self._shift
             self._open.append(word)
+        return self._changed()
+
+    def _changed(self) -> Hypothesis | None:
+        """The hypothesis if it changed since the last one returned."""
         hyp = self._hypothesis()
         key = (len(hyp.words), hyp.stable, hyp.speech_end_ms)
         if not hyp.words or key == self._last:
