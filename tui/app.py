@@ -6,11 +6,14 @@ The captioning itself (widgets, session worker) lives in tui.screens.main.MainSc
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
+import sys
 from types import SimpleNamespace
 
 from textual.app import App
 from textual.binding import Binding
+from textual.messages import ExitApp
 
 from tui.config import Settings
 from tui.core.session import EXIT_BAD_INPUT, RunOptions, SetupError
@@ -37,6 +40,7 @@ class CaptionerApp(App[None]):
         self.main: MainScreen | None = None
         self.keymap_errors: list[str] = []
         self._signals: list[int] = []
+        self._exit_asked = False  # the app itself called exit()
 
     def on_mount(self) -> None:
         try:
@@ -86,9 +90,40 @@ class CaptionerApp(App[None]):
                 self._signals.append(sig)
             except (NotImplementedError, RuntimeError, ValueError):
                 pass
+        self._guard_sigcont()
+
+    @staticmethod
+    def _guard_sigcont() -> None:
+        """A hang-up comes with SIGCONT, on which Textual restarts terminal output; on the dead
+        terminal that new writer dies and the exit then blocks forever: ignore SIGCONT once
+        the terminal is gone (os.isatty fails on a hung-up terminal)."""
+        textual_handler = signal.getsignal(signal.SIGCONT)
+        try:
+            fd = sys.__stdout__.fileno()
+        except (AttributeError, ValueError, OSError):
+            return
+        if not callable(textual_handler) or not os.isatty(fd):
+            return
+
+        def on_sigcont(signum, frame) -> None:
+            if os.isatty(fd):
+                textual_handler(signum, frame)
+
+        signal.signal(signal.SIGCONT, on_sigcont)
 
     def _on_signal(self) -> None:
         self.call_later(self.action_quit)
+
+    def exit(self, *args, **kwargs) -> None:
+        self._exit_asked = True
+        super().exit(*args, **kwargs)
+
+    def on_exit_app(self, message: ExitApp) -> None:
+        """An exit the app did not ask for (textual serve: the browser tab closed): quit cleanly,
+        as on SIGHUP, so the open turn is flushed; without this the session was cancelled."""
+        if not self._exit_asked and self.main is not None and self.main.worker is not None:
+            message.prevent_default()
+            self._on_signal()
 
     def on_unmount(self) -> None:
         loop = asyncio.get_running_loop()
