@@ -6,6 +6,7 @@ The captioning itself (widgets, session worker) lives in tui.screens.main.MainSc
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
 import sys
@@ -149,8 +150,21 @@ class CaptionerApp(App[None]):
             self.push_screen(HelpScreen(self.key_help()))
 
 
+# Young-generation size of the cyclic garbage collector (Python's default is 700 allocations).
+# Textual allocates briskly (strips, segments, styles, messages); at 700 many short-lived
+# objects got promoted, which set off full collections every few seconds, and a full
+# collection walks the whole transcript (a long session: 100-300 ms frozen screen, see
+# bench/longsession.py). At 10,000 they die young instead; a full collection becomes rare.
+GC_THRESHOLDS = (10_000, 20, 10)
+
+
+def tune_gc() -> None:
+    gc.set_threshold(*GC_THRESHOLDS)
+
+
 def run_tui(settings: Settings, options: RunOptions) -> int:
     """Run the full-screen captioner; returns the exit status."""
+    tune_gc()
     app = CaptionerApp(settings, options)
     app.run()
     return app.return_code or 0

@@ -167,6 +167,13 @@ async def ws_send_quietly(ws: ClientConnection, data: str | bytes) -> None:
 
 
 class StreamingClient:
+    # Benchmark instrumentation (bench/display.py): when set, called as trace(kind, item) with
+    # ("recv", raw frame) right after a server frame is read from the socket and ("sent", Frame)
+    # right after an audio frame is handed to the websocket. Set it on the class (a bound method
+    # or a staticmethod) or on one client. Off by default (None): the cost is one attribute
+    # test per message.
+    trace: Callable[[str, Any], None] | None = None
+
     def __init__(self, conn: Connection, emit: Callable[[ev.Event], None], *,
                  buffer_s: float = 120.0, chunk_ms: int = 50) -> None:
         conn.check()
@@ -464,6 +471,8 @@ class StreamingClient:
                 except asyncio.TimeoutError:
                     live.assembler.tick()
                     continue
+                if self.trace is not None:
+                    self.trace("recv", frame)
                 if self._handle(live, p.parse_server_message(frame)):
                     return
         except ConnectionClosed as exc:
@@ -533,6 +542,8 @@ class StreamingClient:
             await self._pace(clock, started)
             pcm = frame.pcm if len(frame.pcm) >= min_bytes else frame.pcm.ljust(min_bytes, b"\0")
             await ws.send(pcm)
+            if self.trace is not None:
+                self.trace("sent", frame)
             clock.add(frame.t0_ms, len(pcm) / self._bpms)
             self._unsent -= 1
 

@@ -15,6 +15,7 @@ from types import SimpleNamespace
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label
@@ -73,6 +74,8 @@ class MainScreen(Screen):
         self.exit_code: int | None = None  # set when the session has finished
         self.quitting = False
         self._partial: list[ev.LiveWord] = []
+        self._tick_s = 1 / settings["ui.meter_rate"]
+        self._live_painted = 0.0  # monotonic time the live line last changed
         self._state, self._detail, self._attempt = "", "", 0
         self._endpoint, self._expires_at = "", None
         self._latency: float | None = None
@@ -107,9 +110,24 @@ class MainScreen(Screen):
         self.query_one("#new-below").display = False
         self.live.set_placeholder(_PLACEHOLDERS[ev.STARTING])
         self.set_interval(1 / self.settings["ui.meter_rate"], self.tick, name="repaint")
+        self._prompt_screen_updates()
         self.tick()
         if self.autostart:
             self.start_session()
+
+    def _prompt_screen_updates(self) -> None:
+        """Let a change be drawn at the next frame, not one frame later (a Textual quirk).
+
+        Textual's screen update timer (60 Hz, paused while nothing changes) skips one frame
+        too many when it wakes up late (textual.timer.Timer._run, `count = int(... + 1)`),
+        so a caption arriving just after a screen update waited 17-33 ms for its frame, not
+        0-17 (bench/RESULTS.md, display latency). Without skipping, a paused timer fires as
+        soon as something changes. The screen still only updates when a widget changed,
+        which here is at most the meter rate plus the caption rate.
+        """
+        timer = getattr(self, "_update_timer", None)
+        if timer is not None and hasattr(timer, "_skip"):
+            timer._skip = False
 
     def start_session(self) -> None:
         self.worker = self.run_worker(self.session.run(), name="session", group="session",
@@ -121,6 +139,17 @@ class MainScreen(Screen):
         """The session's callback (in the app's loop): store partials, post everything else."""
         if isinstance(event, ev.PartialTurn):
             self._partial = event.words
+            # Paint a new partial at once unless the live line was painted less than a tick
+            # ago (then the tick paints it): waiting for the next tick added 0-33 ms to every
+            # partial (bench/display.py), and the live line still repaints at most at the
+            # tick rate plus the partial rate (~10/s), each repaint only if the words changed.
+            now = time.monotonic()
+            if now - self._live_painted >= self._tick_s:
+                try:
+                    if self.live.show(self._partial):
+                        self._live_painted = now
+                except NoMatches:
+                    pass  # the app is closing: the widgets are gone
             return
         message = m.wrap(event)
         if message is not None:
@@ -133,7 +162,8 @@ class MainScreen(Screen):
     def tick(self) -> None:
         """Fixed-rate repaint: the live line, the meter and the status bar, each only if changed."""
         with self.app.batch_update():
-            self.live.show(self._partial)
+            if self.live.show(self._partial):
+                self._live_painted = time.monotonic()
             levels = self.session.levels()
             if levels is not None:
                 self.query_one(LevelMeter).show(levels)
@@ -146,12 +176,18 @@ class MainScreen(Screen):
         left = None
         if expires and self._state not in (ev.CLOSED, ev.ERROR):
             left = max(expires - self.clock.time(), 0.0)
+        latency = st.latency_ms if st.latency_ms is not None else self._latency
+        # Values at the resolution the bar shows them (whole seconds, ms, percent): the view
+        # is compared to skip repaints, and raw floats made the bar repaint at every tick.
+        progress = st.progress
+        if progress and progress[1]:
+            progress = (round(progress[0] / progress[1], 2) * progress[1], progress[1])
         return StatusView(
             state=self._state or st.state, detail=self._detail or st.detail, attempt=self._attempt,
-            engine=st.engine, endpoint=st.endpoint or self._endpoint, elapsed_s=now - st.started,
-            left_s=left, device=st.device, device_rate=st.device_rate, dropped=st.dropped,
-            overflows=st.overflows, latency_ms=st.latency_ms if st.latency_ms is not None else self._latency,
-            progress=st.progress,
+            engine=st.engine, endpoint=st.endpoint or self._endpoint,
+            elapsed_s=float(int(now - st.started)), left_s=None if left is None else float(int(left)),
+            device=st.device, device_rate=st.device_rate, dropped=st.dropped, overflows=st.overflows,
+            latency_ms=None if latency is None else float(round(latency)), progress=progress,
         )
 
     # -------------------------------------------------------------- messages

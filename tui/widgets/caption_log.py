@@ -45,6 +45,9 @@ def stamp(entry: FinalTurn | Marker, mode: str) -> str:
     return ""
 
 
+CACHE_LINES = 400  # rendered lines kept: a few screens' worth
+
+
 @dataclass(slots=True)
 class _Row:
     entry: FinalTurn | Marker
@@ -84,6 +87,7 @@ class CaptionLog(ScrollView, can_focus=True):
         self._total = 0
         self._width = 0
         self._cache: dict[int, Strip] = {}
+        self._rewrap_due = False
         self.following = True
         self.unseen = 0
         self.query = ""
@@ -117,7 +121,10 @@ class CaptionLog(ScrollView, can_focus=True):
             self.current = None
         self._reindex()
         if self.following:
-            self.scroll_end(animate=False)
+            # Scroll now, in the same screen update as the new row (virtual_size is already
+            # set): the deferred default waits for a refresh first and so puts the row on
+            # screen one or two frames later (bench/display.py). Not before the first layout.
+            self.scroll_end(animate=False, immediate=bool(self.size.height))
         else:
             if removed:
                 self.scroll_to(y=max(self.scroll_y - removed, 0), animate=False, immediate=True)
@@ -237,6 +244,10 @@ class CaptionLog(ScrollView, can_focus=True):
             elif top is not None:
                 self.scroll_to(y=self._starts[top], animate=False, immediate=True)
 
+    def _rewrap(self) -> None:
+        self._rewrap_due = False
+        self.on_resize()
+
     def _entry_at(self, y: int) -> int | None:
         if not self._starts:
             return None
@@ -259,6 +270,12 @@ class CaptionLog(ScrollView, can_focus=True):
         scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y
         width = self.scrollable_content_region.width
+        if width and width != self._width and not self._rewrap_due:
+            # The text width changed without a Resize: the scrollbar appeared when the log
+            # first overflowed. Rewrap and scroll to the bottom again after this frame, or the
+            # newest turn stayed hidden until the next one came (bench/display.py).
+            self._rewrap_due = True
+            self.call_later(self._rewrap)
         selection = self.text_selection
         if selection is None and index in self._cache:
             return self._cache[index]
@@ -274,6 +291,11 @@ class CaptionLog(ScrollView, can_focus=True):
         strip = Strip(line.render(self.app.console), line.cell_len).apply_style(base)
         strip = strip.crop_extend(scroll_x, scroll_x + width, base).apply_offsets(scroll_x, index)
         if selection is None:
+            if len(self._cache) >= CACHE_LINES:
+                # Scrolling through a long log cached every line it passed: tens of thousands
+                # of strips, which also set off long full garbage collections mid-scroll
+                # (bench/longsession.py). Keep only about the lines recently on screen.
+                self._cache.clear()
             self._cache[index] = strip
         return strip
 
