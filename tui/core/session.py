@@ -160,7 +160,10 @@ class CaptionSession:
             self.client.stop()
 
     def levels(self):
-        return self.source.levels.snapshot() if self.source else None
+        """The input level now; None once capture has ended (nothing to show)."""
+        if self.source is None or self.source.stopped:
+            return None
+        return self.source.levels.snapshot()
 
     def status(self) -> Status:
         src, cl = self.source, self.client

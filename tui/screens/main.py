@@ -164,9 +164,8 @@ class MainScreen(Screen):
         with self.app.batch_update():
             if self.live.show(self._partial):
                 self._live_painted = time.monotonic()
-            levels = self.session.levels()
-            if levels is not None:
-                self.query_one(LevelMeter).show(levels)
+            if self.session.source is not None:  # None after capture ends: the meter empties
+                self.query_one(LevelMeter).show(self.session.levels())
             self.query_one(StatusBar).show(self.status_view())
 
     def status_view(self) -> StatusView:
