@@ -33,15 +33,23 @@ def s16_to_float(pcm: bytes) -> np.ndarray:
     return np.frombuffer(pcm, dtype="<i2").astype(np.float32) / np.float32(32768.0)
 
 
+QUALITY = "LQ"
+
+
 class Resampler:
-    """Streaming mono resampler (soxr HQ, anti-aliased); a no-op when the rates match."""
+    """Streaming mono resampler (soxr, anti-aliased); a no-op when the rates match.
+
+    LQ, not HQ: still a band-limited filter with 16-bit precision (~96 dB stop band, far past
+    what speech recognition needs), but it holds back ~11 ms of audio instead of ~23 ms
+    (measured at 44.1 -> 16 kHz in 20 ms blocks), and that delay is caption latency.
+    """
 
     def __init__(self, in_rate: int, out_rate: int) -> None:
         self.in_rate, self.out_rate = in_rate, out_rate
         self._stream = (
             None
             if in_rate == out_rate
-            else soxr.ResampleStream(in_rate, out_rate, 1, dtype="float32", quality="HQ")
+            else soxr.ResampleStream(in_rate, out_rate, 1, dtype="float32", quality=QUALITY)
         )
 
     def delay(self) -> float:
