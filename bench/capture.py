@@ -24,7 +24,7 @@ import soundfile as sf
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
-from vmic import start_vmic  # noqa: E402
+from vmic import play_until, start_vmic  # noqa: E402
 
 from tui.core.audio import open_source  # noqa: E402
 
@@ -35,16 +35,6 @@ def speech_loop(folder: str) -> str:
     path = os.path.join(folder, "speech.wav")
     sf.write(path, np.concatenate(parts), 16000, subtype="PCM_16")
     return path
-
-
-def play_until(mic, wav: str, stop: threading.Event) -> None:
-    while not stop.is_set():
-        proc = mic.play(wav, wait=False)
-        while proc.poll() is None and not stop.is_set():
-            time.sleep(0.05)
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 async def capture(seconds: float, device_rate: int | None) -> tuple[list[float], object]:

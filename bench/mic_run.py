@@ -32,7 +32,7 @@ import soundfile as sf
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
-from vmic import start_vmic  # noqa: E402
+from vmic import play_until, start_vmic  # noqa: E402
 
 
 def speech_loop(folder: str) -> str:
@@ -43,16 +43,6 @@ def speech_loop(folder: str) -> str:
     out = os.path.join(folder, "speech.wav")
     sf.write(out, np.concatenate(parts), 16000, subtype="PCM_16")
     return out
-
-
-def play_until(mic, wav: str, stop: threading.Event) -> None:
-    while not stop.is_set():
-        proc = mic.play(wav, wait=False)
-        while proc.poll() is None and not stop.is_set():
-            time.sleep(0.05)
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
 
 
 class SendTimer:

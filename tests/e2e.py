@@ -7,6 +7,7 @@ act (send a signal, kill it) after it has seen a given number of turns.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import queue
@@ -213,3 +214,15 @@ class Server:
 
 def jsonl_turns(lines: list[str]) -> list[dict]:
     return [json.loads(line) for line in lines]
+
+
+@contextlib.contextmanager
+def scripted_talk(folder: Path, turns: list[str]):
+    """A scripted `captioner serve` reading `turns`, and a WAV long enough for all of them."""
+    from streaming import script_file, write_wav
+    from tui.server.scripted import script_duration_ms
+
+    path, script = script_file(folder, turns, pause_ms=600)
+    wav = write_wav(folder / "talk.wav", script_duration_ms(script) + 1000)
+    with Server("--engine", "scripted", "--script", str(path)) as server:
+        yield server.url, wav

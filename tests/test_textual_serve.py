@@ -19,19 +19,16 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
 import urllib.request
 from pathlib import Path
 
 import psutil
 import pytest
-from e2e import PYTHON, Server, exited, wait_for
-from streaming import script_file, write_wav
+from e2e import PYTHON, exited, scripted_talk, wait_for
 from websockets.sync.client import connect
 
 from tui.core.journal import read_journal
 from tui.core.transcript import Transcript
-from tui.server.scripted import script_duration_ms
 
 TURNS = [f"Turn {n} said in a web browser." for n in
          ("one", "two", "three", "four", "five", "six", "seven", "eight")]
@@ -180,11 +177,8 @@ def browser(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def talk(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("talk")
-    path, script = script_file(folder, TURNS, pause_ms=600)
-    wav = write_wav(folder / "talk.wav", script_duration_ms(script) + 1000)
-    with Server("--engine", "scripted", "--script", str(path)) as server:
-        yield server.url, wav
+    with scripted_talk(tmp_path_factory.mktemp("talk"), TURNS) as url_and_wav:
+        yield url_and_wav
 
 
 @pytest.fixture

@@ -8,18 +8,18 @@ which also sets PULSE_SERVER in os.environ for in-process capture.
 
 from __future__ import annotations
 
-import numpy as np
-
 import os
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 SINK = "vmic_sink"
@@ -214,3 +214,14 @@ def best_correlation(ref: np.ndarray, got: np.ndarray) -> float:
     a = got[max(0, lag) : max(0, lag) + len(ref)]
     b = ref[max(0, -lag) : max(0, -lag) + len(a)]
     return float(np.dot(a[: len(b)], b) / np.sqrt(np.dot(a, a) * np.dot(b, b)))
+
+
+def play_until(mic: VMic, wav: str, stop: threading.Event) -> None:
+    """Play wav into the microphone again and again until stop is set (for benchmarks)."""
+    while not stop.is_set():
+        proc = mic.play(wav, wait=False)
+        while proc.poll() is None and not stop.is_set():
+            time.sleep(0.05)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
