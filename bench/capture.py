@@ -64,6 +64,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--device-rate", type=int, default=None)
     parser.add_argument("--external", action="store_true", help="use the current PULSE_SERVER")
+    parser.add_argument("--quick", action="store_true", help="3 seconds, to check it still runs")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="capbench")
     mic = None if args.external else start_vmic(folder)
@@ -75,7 +76,8 @@ def main() -> int:
                 target=play_until, args=(mic, speech_loop(folder), stop), daemon=True
             ).start()
         wall, cpu = time.monotonic(), time.process_time()
-        delays, source = asyncio.run(capture(args.seconds, args.device_rate))
+        seconds = 3.0 if args.quick else args.seconds
+        delays, source = asyncio.run(capture(seconds, args.device_rate))
         report(delays, source, time.process_time() - cpu, time.monotonic() - wall)
     finally:
         stop.set()
