@@ -170,6 +170,15 @@ def exited(pid: int) -> bool:
         return True
 
 
+
+def wait_or_kill(proc: subprocess.Popen, timeout: float = 10) -> None:
+    """Wait for a process asked to stop; kill it if it does not within timeout."""
+    try:
+        proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
 def wait_for(predicate, timeout: float, what: str, step: float = 0.05):
     deadline = time.monotonic() + timeout
     while True:
@@ -199,11 +208,7 @@ class Server:
     def close(self) -> None:
         if self.proc.stdin:
             self.proc.stdin.close()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        wait_or_kill(self.proc)
 
     def __enter__(self) -> "Server":
         return self

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from e2e import PYTHON, exited, scripted_talk, wait_for
+from e2e import PYTHON, exited, scripted_talk, wait_for, wait_or_kill
 
 from tui.core.journal import read_journal
 from tui.core.transcript import Transcript
@@ -81,11 +81,7 @@ class Sshd:
 
     def close(self) -> None:
         self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        wait_or_kill(self.proc)
         self.log.close()
 
 

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import psutil
 import pytest
-from e2e import PYTHON, exited, scripted_talk, wait_for
+from e2e import PYTHON, exited, scripted_talk, wait_for, wait_or_kill
 from websockets.sync.client import connect
 
 from tui.core.journal import read_journal
@@ -127,11 +127,7 @@ class Browser:
 
     def close(self) -> None:
         self.proc.terminate()
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        wait_or_kill(self.proc)
 
 
 class TextualServe:
@@ -157,11 +153,7 @@ class TextualServe:
     def close(self) -> None:
         apps = psutil.Process(self.proc.pid).children(recursive=True) if self.proc.poll() is None else []
         self.proc.send_signal(signal.SIGINT)
-        try:
-            self.proc.wait(10)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
+        wait_or_kill(self.proc)
         for app in apps:  # a captioner still running here would be a failure the test reports
             if app.is_running():
                 app.kill()
