@@ -106,11 +106,11 @@ def instrument(app, tracker: Tracker) -> None:
     """Bench-only wrappers: what the widgets render, and when an update reaches the driver."""
     from textual._compositor import CompositorUpdate
 
-    live_render, log_line = LiveCaption.render, CaptionLog.render_line
+    live_layout, log_line = LiveCaption._layout, CaptionLog.render_line
 
-    def render(self):
+    def layout(self):
         tracker.rendered_live = tuple((w.text, w.final) for w in self.words)
-        return live_render(self)
+        return live_layout(self)
 
     def render_line(self, y: int):
         strip = log_line(self, y)
@@ -122,7 +122,7 @@ def instrument(app, tracker: Tracker) -> None:
                 tracker.rendered_finals.add(entry.index)
         return strip
 
-    LiveCaption.render, CaptionLog.render_line = render, render_line
+    LiveCaption._layout, CaptionLog.render_line = layout, render_line
     display = app._display
 
     def _display(screen, renderable) -> None:

@@ -26,12 +26,14 @@ from tui.config import Settings
 from tui.core import events as ev
 from tui.core.exports import ExportError
 from tui.core.session import EXIT_FAILED, CaptionSession, RunOptions
+from tui.screens.compositor import CroppingCompositor
 from tui.screens.save import SaveDialog, default_save_path, save_transcript
 from tui.widgets.caption_log import CaptionLog
 from tui.widgets.live import LiveCaption
 from tui.widgets.meter import LevelMeter
 from tui.widgets.status import StatusBar, StatusView
 
+STATUS_EVERY_S = 0.2  # the status bar's clock shows whole seconds: 5 checks a second suffice
 QUIT_TIMEOUT_S = 15.0  # after q, wait this long for the last turns before giving up
 EXIT_INTERRUPTED = 130
 
@@ -66,6 +68,7 @@ class MainScreen(Screen):
     def __init__(self, settings: Settings, options: RunOptions | None = None, *,
                  autostart: bool = True, clock: SimpleNamespace = SYSTEM_CLOCK) -> None:
         super().__init__()
+        self._compositor = CroppingCompositor()
         self.settings = settings
         self.clock = clock
         self.autostart = autostart
@@ -75,6 +78,8 @@ class MainScreen(Screen):
         self.quitting = False
         self._partial: list[ev.LiveWord] = []
         self._tick_s = 1 / settings["ui.meter_rate"]
+        self._ticks = 0
+        self._status_every = max(round(STATUS_EVERY_S / self._tick_s), 1)
         self._live_painted = 0.0  # monotonic time the live line last changed
         self._state, self._detail, self._attempt = "", "", 0
         self._endpoint, self._expires_at = "", None
@@ -109,7 +114,7 @@ class MainScreen(Screen):
         self.query_one("#search").display = False
         self.query_one("#new-below").display = False
         self.live.set_placeholder(_PLACEHOLDERS[ev.STARTING])
-        self.set_interval(1 / self.settings["ui.meter_rate"], self.tick, name="repaint")
+        self.set_interval(1 / self.settings["ui.meter_rate"], self._on_tick, name="repaint")
         self._prompt_screen_updates()
         self.tick()
         if self.autostart:
@@ -159,14 +164,22 @@ class MainScreen(Screen):
         """Replace the open turn (painted at the next tick), as the session's emit does."""
         self._partial = words
 
-    def tick(self) -> None:
-        """Fixed-rate repaint: the live line, the meter and the status bar, each only if changed."""
-        with self.app.batch_update():
-            if self.live.show(self._partial):
-                self._live_painted = time.monotonic()
-            if self.session.source is not None:  # None after capture ends: the meter empties
-                self.query_one(LevelMeter).show(self.session.levels())
+    def tick(self, status: bool = True) -> None:
+        """Fixed-rate repaint: the live line, the meter and the status bar, each only if changed.
+
+        The status bar shows whole seconds, so the timer checks it every STATUS_EVERY_S only;
+        events that change it call tick() at once.
+        """
+        if self.live.show(self._partial):
+            self._live_painted = time.monotonic()
+        if self.session.source is not None:  # None after capture ends: the meter empties
+            self.query_one(LevelMeter).show(self.session.levels())
+        if status:
             self.query_one(StatusBar).show(self.status_view())
+
+    def _on_tick(self) -> None:
+        self._ticks += 1
+        self.tick(status=self._ticks % self._status_every == 0)
 
     def status_view(self) -> StatusView:
         st = self.session.status()

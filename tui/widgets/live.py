@@ -2,21 +2,23 @@
 
 from __future__ import annotations
 
-from rich.cells import cell_len
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
+from textual.strip import Strip
 from textual.widget import Widget
 
 from tui.core.events import LiveWord
+from tui.widgets.paint import paint_now
 
 
-def layout_words(words: list[tuple[str, Style | str]], width: int, height: int) -> Text:
-    """Greedy word wrap into at most `height` lines, keeping the last (newest) lines.
+def layout_words(words: list[tuple[str, Style]], width: int, height: int) -> list[list[tuple[str, Style]]]:
+    """Greedy word wrap into at most `height` lines of (piece, style), keeping the last (newest).
 
     A word wider than the line is cut into pieces, so nothing can push the layout.
     """
     width = max(width, 1)
-    lines: list[list[tuple[str, Style | str]]] = [[]]
+    lines: list[list[tuple[str, Style]]] = [[]]
     used = 0
     for text, style in words:
         pieces = [text[i:i + width] for i in range(0, len(text), width)] or [""]
@@ -28,15 +30,7 @@ def layout_words(words: list[tuple[str, Style | str]], width: int, height: int) 
                 need = cell_len(piece)
             lines[-1].append((piece, style))
             used += need
-    out = Text(no_wrap=True, overflow="crop", end="")
-    for n, line in enumerate(lines[-height:]):
-        if n:
-            out.append("\n")
-        for i, (piece, style) in enumerate(line):
-            if i:
-                out.append(" ")
-            out.append(piece, style)
-    return out
+    return lines[-height:]
 
 
 class LiveCaption(Widget):
@@ -56,6 +50,7 @@ class LiveCaption(Widget):
         self.low_confidence = low_confidence
         self.words: tuple[LiveWord, ...] = ()
         self.placeholder = ""
+        self._lines: list[Strip] | None = None  # laid out for the current words and width
 
     def show(self, words: list[LiveWord] | tuple[LiveWord, ...]) -> bool:
         """Show these words; True if that changed anything (only then it repaints)."""
@@ -63,19 +58,24 @@ class LiveCaption(Widget):
         if words == self.words:
             return False
         self.words = words
-        self.refresh()
+        self._repaint()
         return True
 
     def set_placeholder(self, text: str) -> None:
         if text != self.placeholder:
             self.placeholder = text
             if not self.words:
-                self.refresh()
+                self._repaint()
 
-    def styled_words(self) -> list[tuple[str, Style | str]]:
+    def _repaint(self) -> None:
+        self._lines = None
+        if not paint_now(self):
+            self.refresh()
+
+    def styled_words(self) -> list[tuple[str, Style]]:
         provisional = self.get_component_rich_style("live-caption--provisional", partial=True)
         low = self.get_component_rich_style("live-caption--low-confidence", partial=True)
-        out: list[tuple[str, Style | str]] = []
+        out: list[tuple[str, Style]] = []
         for w in self.words:
             style = Style()
             if not w.final:
@@ -85,12 +85,38 @@ class LiveCaption(Widget):
             out.append((w.text, style))
         return out
 
-    def render(self) -> Text:
+    def render_line(self, y: int) -> Strip:
+        """Textual's line API: segments straight from the laid-out words (no Text-to-Content
+        conversion, the most expensive part of a repaint: bench/RESULTS.md)."""
+        if self._lines is None:
+            self._lines = self._layout()
+        return self._lines[y] if y < len(self._lines) else Strip.blank(0)
+
+    def _layout(self) -> list[Strip]:
+        base = self.visual_style.rich_style
+        width = self.content_region.width or self.size.width
         if not self.words:
-            style = self.get_component_rich_style("live-caption--placeholder", partial=True)
-            return Text(self.placeholder, style=style, no_wrap=True, overflow="ellipsis")
-        return layout_words(self.styled_words(), self.content_region.width or self.size.width,
-                            max(self.content_region.height, 1))
+            style = base + self.get_component_rich_style("live-caption--placeholder", partial=True)
+            text = self.placeholder
+            if cell_len(text) > width:
+                text = set_cell_size(text, max(width - 1, 0)) + "…"
+            return [Strip([Segment(text, style)])]
+        lines = []
+        for line in layout_words(self.styled_words(), width, max(self.content_region.height, 1)):
+            segments = []
+            for i, (piece, style) in enumerate(line):
+                if i:
+                    segments.append(Segment(" ", base))
+                segments.append(Segment(piece, base + style))
+            lines.append(Strip(segments))
+        return lines
+
+    def on_resize(self) -> None:
+        self._lines = None
+
+    def notify_style_update(self) -> None:
+        self._lines = None
+        super().notify_style_update()
 
     def plain(self) -> str:
         return " ".join(w.text for w in self.words)

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from rich.style import Style
-from rich.text import Text
+from rich.segment import Segment
+from textual.strip import Strip
 from textual.widget import Widget
 
+from tui.widgets.paint import paint_now
 from tui.core.levels import CLIP_DB, FLOOR_DB, LevelSnapshot
 
 NO_SIGNAL_AFTER_S = 3.0  # digital silence this long shows the "no signal" hint
 LABEL_W = 6  # "level "
-TAIL_W = 28  # " -23 dB  peak -12 dB  CLIP"
+TAIL_W = 32  # " -23 dB  peak  -12 dB no signal", the widest tail
 
 
 def db_to_cells(db: float, cells: int) -> int:
@@ -41,7 +43,7 @@ class LevelMeter(Widget):
         self.levels: LevelSnapshot | None = None
         self._key: tuple | None = None
         self.repaints = 0  # how often show() asked for a repaint (for tests)
-        self._styles: dict[tuple[str, bool], Style] = {}
+        self._styles: dict[str | None, Style] = {}
 
     def _bar_cells(self) -> int:
         return max(self.size.width - LABEL_W - TAIL_W, 8)
@@ -62,56 +64,67 @@ class LevelMeter(Widget):
             return False
         self._key = key
         self.repaints += 1
-        self.refresh()
+        if not paint_now(self):
+            self.refresh()
         return True
 
     def on_resize(self) -> None:
         self._key = None
 
-    def _style(self, name: str, partial: bool = True) -> Style:
-        """A component's style, kept until the CSS or theme changes: Textual drops its own
-        cache at every refresh(), and looking styles up was a quarter of a repaint's cost."""
-        style = self._styles.get((name, partial))
+    def _style(self, name: str | None) -> Style:
+        """The full style of a component (None: the widget's own), kept until the CSS or theme
+        changes: Textual drops its own cache at every refresh, and looking styles up was a
+        quarter of a repaint's cost."""
+        style = self._styles.get(name)
         if style is None:
-            style = self._styles[name, partial] = self.get_component_rich_style(name, partial=partial)
+            # The label's style is the base of the whole line, as it always was.
+            base = self.visual_style.rich_style + self.get_component_rich_style(
+                "level-meter--label", partial=True)
+            style = self._styles[name] = base if name is None else (
+                base + self.get_component_rich_style(name, partial=True))
         return style
 
     def notify_style_update(self) -> None:
         self._styles.clear()
         super().notify_style_update()
 
-    def render(self) -> Text:
-        style = self._style
-        text = Text("level ", style=style("level-meter--label", partial=True), no_wrap=True,
-                    overflow="crop", end="")
+    def spans(self) -> list[tuple[str, str | None]]:
+        """The line as (text, component class) runs: one run per stretch of equal cells."""
+        out: list[tuple[str, str | None]] = [("level ", "level-meter--label")]
         lv = self.levels
         if lv is None:
-            text.append("waiting for audio", style("level-meter--hint", partial=True))
-            return text
+            out.append(("waiting for audio", "level-meter--hint"))
+            return out
         cells = self._bar_cells()
         rms, peak, hold = (db_to_cells(lv.rms_db, cells), db_to_cells(lv.peak_db, cells),
                            db_to_cells(lv.hold_db, cells))
         hold = min(max(hold, 1), cells)
-        # One span per run of equal cells, not one per cell: the meter repaints up to 30 times
-        # a second and per-span styling was most of the app's CPU (bench/RESULTS.md).
         full = max(rms, peak)
-        empty = style("level-meter--empty", partial=True)
         if rms:
-            text.append("█" * rms, style("level-meter--rms", partial=True))
+            out.append(("█" * rms, "level-meter--rms"))
         if peak > rms:
-            text.append("▒" * (peak - rms), style("level-meter--peak", partial=True))
+            out.append(("▒" * (peak - rms), "level-meter--peak"))
         if hold > full:
             if hold - 1 > full:
-                text.append("·" * (hold - 1 - full), empty)
-            text.append("│", style("level-meter--hold", partial=True))
+                out.append(("·" * (hold - 1 - full), "level-meter--empty"))
+            out.append(("│", "level-meter--hold"))
             full = hold
         if cells > full:
-            text.append("·" * (cells - full), empty)
-        text.append(f" {lv.rms_db:4.0f} dB  peak {lv.peak_db:4.0f} dB")
+            out.append(("·" * (cells - full), "level-meter--empty"))
+        out.append((f" {lv.rms_db:4.0f} dB  peak {lv.peak_db:4.0f} dB", None))
         if lv.clipping or lv.peak_db >= CLIP_DB:
-            text.append(" ")
-            text.append(" CLIP ", style("level-meter--clip", partial=True))
+            out += [(" ", None), (" CLIP ", "level-meter--clip")]
         elif lv.silent_for_s >= NO_SIGNAL_AFTER_S:
-            text.append(" ")
-            text.append("no signal", style("level-meter--hint", partial=True))
-        return text
+            out += [(" ", None), ("no signal", "level-meter--hint")]
+        return out
+
+    def render_line(self, y: int) -> Strip:
+        """Textual's line API: segments straight from the spans, no Text-to-Content conversion,
+        which cost ten times the meter's own drawing at every repaint (bench/RESULTS.md)."""
+        if y:
+            return Strip.blank(0)
+        style = self._style
+        return Strip([Segment(text, style(name)) for text, name in self.spans()])
+
+    def plain(self) -> str:
+        return "".join(text for text, _ in self.spans())

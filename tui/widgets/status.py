@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.cells import cell_len
-from rich.text import Text
+from rich.segment import Segment
+from textual.strip import Strip
 from textual.widget import Widget
 
 from tui.core import events as ev
+from tui.widgets.paint import paint_now
 
 SEP = " │ "
 _STATE_MARK = {ev.LIVE: "●", ev.PAUSED: "❚❚", ev.ERROR: "✖", ev.CLOSED: "■", ev.RECONNECTING: "↻"}
@@ -109,7 +111,8 @@ class StatusBar(Widget):
         if view == self.view:
             return False
         self.view = view
-        self.refresh()
+        if not paint_now(self):
+            self.refresh()
         return True
 
     def fitted(self, width: int, line: int = 0) -> list[tuple[int, str, str]]:
@@ -118,15 +121,23 @@ class StatusBar(Widget):
             segs.remove(min(segs, key=lambda s: s[0]))
         return segs
 
-    def render(self) -> Text:
-        text = Text(no_wrap=True, overflow="ellipsis", end="")
-        sep = self.get_component_rich_style("status-bar--sep", partial=True)
+    def render_line(self, y: int) -> Strip:
+        """Textual's line API (cheaper than a Text: bench/RESULTS.md); a part that still does
+        not fit ends in an ellipsis."""
+        if y > 1:
+            return Strip.blank(0)
+        base = self.visual_style.rich_style
+        sep = base + self.get_component_rich_style("status-bar--sep", partial=True)
         width = self.content_region.width or self.size.width
-        for line in (0, 1):
-            if line:
-                text.append("\n")
-            for i, (_, part, cls) in enumerate(self.fitted(width, line)):
-                if i:
-                    text.append(SEP, sep)
-                text.append(part, self.get_component_rich_style(cls, partial=True) if cls else "")
-        return text
+        segments = []
+        for i, (_, part, cls) in enumerate(self.fitted(width, y)):
+            if i:
+                segments.append(Segment(SEP, sep))
+            segments.append(Segment(part, base + self.get_component_rich_style(cls, partial=True) if cls else base))
+        strip = Strip(segments)
+        if strip.cell_length > width:
+            strip = Strip([*strip.crop(0, max(width - 1, 0)), Segment("…", segments[-1].style)])
+        return strip
+
+    def plain(self) -> str:
+        return "\n".join("".join(seg.text for seg in self.render_line(y)) for y in (0, 1))
