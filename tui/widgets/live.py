@@ -6,10 +6,9 @@ from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
-from textual.widget import Widget
 
 from tui.core.events import LiveWord
-from tui.widgets.paint import paint_now
+from tui.widgets.paint import PaintedLines
 
 
 def layout_words(words: list[tuple[str, Style]], width: int, height: int) -> list[list[tuple[str, Style]]]:
@@ -33,7 +32,7 @@ def layout_words(words: list[tuple[str, Style]], width: int, height: int) -> lis
     return lines[-height:]
 
 
-class LiveCaption(Widget):
+class LiveCaption(PaintedLines):
     """The open turn. Final words plain, the provisional tail dim italic, unsure words marked."""
 
     DEFAULT_CSS = """
@@ -58,19 +57,18 @@ class LiveCaption(Widget):
         if words == self.words:
             return False
         self.words = words
-        self._repaint()
+        self.repaint()
         return True
 
     def set_placeholder(self, text: str) -> None:
         if text != self.placeholder:
             self.placeholder = text
             if not self.words:
-                self._repaint()
+                self.repaint()
 
-    def _repaint(self) -> None:
+    def repaint(self) -> None:
         self._lines = None
-        if not paint_now(self):
-            self.refresh()
+        super().repaint()
 
     def styled_words(self) -> list[tuple[str, Style]]:
         provisional = self.get_component_rich_style("live-caption--provisional", partial=True)
@@ -90,7 +88,7 @@ class LiveCaption(Widget):
         conversion, the most expensive part of a repaint: bench/RESULTS.md)."""
         if self._lines is None:
             self._lines = self._layout()
-        return self._lines[y] if y < len(self._lines) else Strip.blank(0)
+        return self._lines[y] if y < len(self._lines) else Strip([])
 
     def _layout(self) -> list[Strip]:
         base = self.visual_style.rich_style

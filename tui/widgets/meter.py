@@ -5,9 +5,8 @@ from __future__ import annotations
 from rich.style import Style
 from rich.segment import Segment
 from textual.strip import Strip
-from textual.widget import Widget
 
-from tui.widgets.paint import paint_now
+from tui.widgets.paint import PaintedLines
 from tui.core.levels import CLIP_DB, FLOOR_DB, LevelSnapshot
 
 NO_SIGNAL_AFTER_S = 3.0  # digital silence this long shows the "no signal" hint
@@ -21,7 +20,7 @@ def db_to_cells(db: float, cells: int) -> int:
     return round(frac * cells)
 
 
-class LevelMeter(Widget):
+class LevelMeter(PaintedLines):
     """One line. show() takes a LevelSnapshot; an unchanged picture causes no repaint."""
 
     DEFAULT_CSS = """
@@ -64,8 +63,7 @@ class LevelMeter(Widget):
             return False
         self._key = key
         self.repaints += 1
-        if not paint_now(self):
-            self.refresh()
+        self.repaint()
         return True
 
     def on_resize(self) -> None:
@@ -122,7 +120,7 @@ class LevelMeter(Widget):
         """Textual's line API: segments straight from the spans, no Text-to-Content conversion,
         which cost ten times the meter's own drawing at every repaint (bench/RESULTS.md)."""
         if y:
-            return Strip.blank(0)
+            return Strip([])
         style = self._style
         return Strip([Segment(text, style(name)) for text, name in self.spans()])
 

@@ -1,36 +1,111 @@
-"""Painting one small widget straight to the terminal, without a full Textual frame."""
+"""Widgets that repaint by writing their lines straight to the terminal, without a Textual frame.
+
+A Textual frame costs ~0.8 ms of CPU however little changed (timer, message hops, compositor,
+styles cache), and the level meter changes up to 30 times a second: that was most of the app's
+CPU (bench/RESULTS.md). A line-API widget that nothing is drawn over can write the lines a frame
+would write there itself, for a fraction of that.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+from rich.segment import Segment
+from rich.style import Style as RichStyle
 from textual._compositor import LayoutUpdate
-from textual.geometry import Region
+from textual.color import Color
+from textual.geometry import Region, Size
+from textual.strip import Strip
+from textual.style import Style
 from textual.widget import Widget
 
 
-def paint_now(widget: Widget) -> bool:
-    """Write `widget`'s lines to the terminal now; False if it must wait for a normal frame.
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """What Textual's styles cache draws around a plain widget's content."""
 
-    A Textual frame costs ~0.8 ms of CPU however little changed (timer, message hops,
-    compositor), and the level meter changes up to 30 times a second: that was most of the
-    app's CPU (bench/RESULTS.md). When nothing is drawn over the widget, its own rendered
-    lines are exactly what the frame would write there, so they are written directly.
-    """
-    app = widget.app
-    screen = widget.screen
-    if (app.is_headless or app.is_inline or app._batch_count or app.screen is not screen
-            or screen._layout_required):  # positions may be about to change: a frame will come
-        return False
-    placed = None
-    for other, (region, clip) in screen._compositor.visible_widgets.items():  # front to back
-        if other is widget:
-            placed = region, clip
-            break
-        if region.intersection(clip).overlaps(widget.region):
-            return False  # a toast, tooltip or layer above it
-    if placed is None or not placed[1].contains_region(placed[0]):
-        return False
-    region = placed[0]
-    widget._styles_cache.clear()
-    strips = widget.render_lines(Region(0, 0, region.width, region.height))
-    app._display(screen, LayoutUpdate([[strip] for strip in strips], region))
-    return True
+    size: Size
+    padding: tuple[int, int, int, int]  # top, right, bottom, left
+    inner: RichStyle  # padding and fill
+    background: Color  # for the app's line filters
+
+
+class PaintedLines(Widget):
+    """A line-API widget (it implements render_line) whose repaint() paints it at once when it can."""
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._frame: Frame | None = None
+        self._placed: tuple[object, Region | None] = (None, None)  # (compositor map, region)
+
+    def repaint(self) -> None:
+        """Show a change now, or at the next frame if something else is drawn over the widget."""
+        if not self.paint_now():
+            self.refresh()
+
+    def notify_style_update(self) -> None:
+        self._frame = None
+        super().notify_style_update()
+
+    def paint_now(self) -> bool:
+        app, screen = self.app, self.screen
+        if (app.is_headless or app.is_inline or app._batch_count or app.screen is not screen
+                or screen._layout_required):  # positions may be about to change: a frame will come
+            return False
+        region = self._region_on_top(screen)
+        lines = self.plain_lines() if region is not None else None
+        if lines is None:
+            return False
+        self._styles_cache.clear()  # a later frame renders the widget afresh
+        app._display(screen, LayoutUpdate([[line] for line in lines], region))
+        return True
+
+    def _region_on_top(self, screen) -> Region | None:
+        """The widget's region if it is wholly visible and nothing is drawn over it."""
+        widgets = screen._compositor.visible_widgets  # front to back; a new dict on any change
+        if self._placed[0] is not widgets:
+            self._placed = (widgets, None)
+            for other, (region, clip) in widgets.items():
+                if other is self:
+                    if clip.contains_region(region):
+                        self._placed = (widgets, region)
+                    break
+                if region.intersection(clip).overlaps(self.region):
+                    break  # a toast, tooltip or layer above it
+        return self._placed[1]
+
+    def plain_lines(self) -> list[Strip] | None:
+        """The lines as Textual's styles cache draws them (content, padding, background, the
+        app's line filters); None for a widget with borders or effects, left to a frame."""
+        frame = self._frame
+        if frame is None or frame.size != self.size:
+            frame = self._frame = self._measure_frame()
+        if frame is None:
+            return None
+        width, height = frame.size
+        top, right, bottom, left = frame.padding
+        inner = frame.inner
+        filters = self.get_line_filters()
+        lines = []
+        for y in range(height):
+            if top <= y < height - bottom:
+                line = self.render_line(y - top).adjust_cell_length(width - left - right, inner)
+                if left or right:
+                    line = Strip([Segment(" " * left, inner), *line, Segment(" " * right, inner)], width)
+            else:
+                line = Strip.blank(width, inner)
+            for line_filter in filters:
+                line = line.apply_filter(line_filter, frame.background)
+            lines.append(line)
+        return lines
+
+    def _measure_frame(self) -> Frame | None:
+        styles = self.styles
+        if (any(edge for edge, _ in styles.border) or any(edge for edge, _ in styles.outline)
+                or styles.tint.a or self.opacity != 1 or styles.text_opacity != 1
+                or self._border_title or self._border_subtitle
+                or (styles.has_rule("hatch") and styles.hatch != "none")):
+            return None
+        base_background, background = self.background_colors
+        inner = Style(background=base_background + background).rich_style
+        return Frame(self.size, tuple(styles.padding), inner, background)

@@ -7,10 +7,9 @@ from dataclasses import dataclass
 from rich.cells import cell_len
 from rich.segment import Segment
 from textual.strip import Strip
-from textual.widget import Widget
 
 from tui.core import events as ev
-from tui.widgets.paint import paint_now
+from tui.widgets.paint import PaintedLines
 
 SEP = " │ "
 _STATE_MARK = {ev.LIVE: "●", ev.PAUSED: "❚❚", ev.ERROR: "✖", ev.CLOSED: "■", ev.RECONNECTING: "↻"}
@@ -81,7 +80,7 @@ class StatusView:
         return segs
 
 
-class StatusBar(Widget):
+class StatusBar(PaintedLines):
     """Two lines (connection; input), each fitted to the width by dropping the least important parts."""
 
     DEFAULT_CSS = """
@@ -111,8 +110,7 @@ class StatusBar(Widget):
         if view == self.view:
             return False
         self.view = view
-        if not paint_now(self):
-            self.refresh()
+        self.repaint()
         return True
 
     def fitted(self, width: int, line: int = 0) -> list[tuple[int, str, str]]:
@@ -125,7 +123,7 @@ class StatusBar(Widget):
         """Textual's line API (cheaper than a Text: bench/RESULTS.md); a part that still does
         not fit ends in an ellipsis."""
         if y > 1:
-            return Strip.blank(0)
+            return Strip([])
         base = self.visual_style.rich_style
         sep = base + self.get_component_rich_style("status-bar--sep", partial=True)
         width = self.content_region.width or self.size.width
