@@ -11,7 +11,7 @@ Prints `name: value unit` lines:
                        minus speech_end_ms (VAD hangover + decode)
   final_after_speech_end  mean over turns: when the final is ready minus the reported
                        speech_end_ms, with the server's rules: end the turn after 400 ms of
-                       silence if eot_confidence >= 0.4, else after 1280 ms
+                       silence if eot_confidence > 0.4 (as the server does), else after 1280 ms
 
 Times are on a simulated clock: block k (50 ms) arrives at (k+1)*50 ms of audio; the
 recognizer starts on it when it has arrived and the previous call is done, and takes the
@@ -65,7 +65,7 @@ def simulate(engine: MoonshineEngine, pcm: bytes) -> dict:
         if hyp and hyp.words and hyp.speech_end_ms is not None:
             silence = arrived - hyp.speech_end_ms
             conf = hyp.eot_confidence or 0.0
-            if silence >= MAX_SILENCE or (silence >= MIN_SILENCE and conf >= THRESHOLD):
+            if silence >= MAX_SILENCE or (silence >= MIN_SILENCE and conf > THRESHOLD):
                 words, took = timed(rec.finalize)
                 done = max(arrived, done) + took
                 finals.append(words)

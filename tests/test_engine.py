@@ -131,6 +131,35 @@ def test_speech_resuming_clears_speech_end(runs):
     assert ended and any(h.speech_end_ms is None for h in hyps[ended[0] + 1 :])
 
 
+def pause_until_sure(run: Run) -> list[int]:
+    """Per turn: ms of its closing pause until a hypothesis says it is over (eot_confidence
+    above the default threshold, 0.4): when the default rules could end it."""
+    out, sure = [], None
+    for now, e in run.events:
+        if isinstance(e, Hypothesis) and e.speech_end_ms is not None and e.eot_confidence > 0.4:
+            sure = sure if sure is not None else now - e.speech_end_ms
+        elif isinstance(e, Hypothesis):
+            sure = None  # speech went on, or the words changed back to unfinished
+        elif e:
+            out.append(sure)
+            sure = None
+    return out
+
+
+@pytest.mark.parametrize("name", FIXTURES)
+def test_every_turn_sounds_over_well_within_a_second_of_its_pause(runs, name):
+    """ls_0890 ends "ill-disposed," when speech ends; once the pause has been heard it must
+    not wait for max_turn_silence (1280 ms), so the final comes under 1 s after speech."""
+    waits = pause_until_sure(runs[name])
+    assert waits and all(w is not None and w <= 700 for w in waits), waits
+
+
+def test_a_turn_longer_than_soft_max_still_hears_its_closing_pause(engine):
+    rec = MoonshineRecognizer(engine, 16000, soft_max_ms=1500)  # ls_0890 is 5 s of speech
+    waits = pause_until_sure(feed(rec, load_pcm("ls_0890")))
+    assert waits and all(w is not None and w <= 700 for w in waits), waits
+
+
 def test_long_segment_closes_at_a_pause_and_its_words_stay_stable(engine):
     rec = MoonshineRecognizer(engine, 16000, soft_max_ms=1500)  # close at the first pause after 1.5 s
     pcm = load_pcm("goforward") + bytes(2 * 16000 * 3 // 10) + load_pcm("ls_0880")

@@ -10,10 +10,12 @@ import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np
 import pytest
+import soundfile as sf
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosedError
 
@@ -34,6 +36,7 @@ from tui.server.faults import Faults
 from tui.server.recognizer import Engine
 from tui.server.scripted import ScriptedRecognizer, make_script
 from tui.server.server import LocalServer, ServerConfig
+from tui.server.wer import wer
 
 # Turn 0: "Hello," 100-300, "world." 350-550. Turn 1: "How" 2050-2250 ... "you?" 2550-2750.
 SCRIPT = make_script(["Hello, world.", "How are you?"], lead_ms=100, word_ms=200, gap_ms=50)
@@ -503,6 +506,60 @@ async def test_fault_termination_delay():
             with pytest.raises(TimeoutError):
                 await recv(ws, timeout=0.2)
             assert (await recv(ws))["type"] == "Termination"
+
+
+# ------------------------------------------------------- the offline engine's turn ends
+
+DATA = Path(__file__).parent / "data"
+
+
+async def silence_until_final(url: str, name: str, **params) -> tuple[int, dict]:
+    """Send a fixture's speech, then silence in real time, 50 ms a frame, until a final comes.
+
+    Returns the final and how much audio after its last word had been sent by then: no less
+    than the silence the server waited for.
+    """
+    audio, _ = sf.read(DATA / f"{name}.wav", dtype="int16")
+    pcm = audio.astype("<i2").tobytes()
+    pcm += bytes(-len(pcm) % 3200)  # whole 100 ms frames
+    async with await open_session(url, **params) as ws:
+        await recv(ws)  # Begin
+        for i in range(0, len(pcm), 3200):
+            await ws.send(pcm[i : i + 3200])
+        await asyncio.sleep(1.0)  # the server works through the speech; the silence below is timed
+        sent_ms = len(pcm) // 32
+        for _ in range(80):
+            await ws.send(chunk(50))
+            sent_ms += 50
+            try:
+                while not is_final(msg := await recv(ws, timeout=0.05)):
+                    pass
+            except TimeoutError:
+                continue
+            return sent_ms - msg["words"][-1]["end"], msg
+    raise AssertionError("no final after 4 s of silence")
+
+
+async def test_offline_engine_ends_a_turn_without_a_period_within_a_second():
+    """Moonshine ends ls_0890 "ill-disposed," when speech ends: with the default parameters
+    the turn must still end on the confidence rule, not after max_turn_silence (1280 ms)."""
+    async with LocalServer(ServerConfig(engine="moonshine")) as srv:
+        silence, final = await silence_until_final(srv.url, "ls_0890")
+    assert final["end_of_turn_confidence"] > 0.4
+    assert silence <= 1000, silence
+    said = final["transcript"]
+    assert wer((DATA / "ls_0890.txt").read_text(), said) <= 0.15, said
+
+
+@pytest.mark.parametrize("threshold,least,most", [(0.7, 800, 2000), (1.0, 400, 1500), (0.0, 300, 1280)])
+async def test_offline_engine_honours_the_turn_parameters(threshold, least, most):
+    """Whatever the engine's confidence, a turn ends only by the reference's rules (3.3)."""
+    params = {"end_of_turn_confidence_threshold": threshold, "min_turn_silence": least,
+              "max_turn_silence": most}
+    async with LocalServer(ServerConfig(engine="moonshine")) as srv:
+        silence, final = await silence_until_final(srv.url, "ls_0890", **params)
+    confident = final["end_of_turn_confidence"] > threshold
+    assert silence >= (least if confident else most), (silence, final["end_of_turn_confidence"])
 
 
 # ------------------------------------------------------------------ the process

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from tui.server.heard import eot_confidence
 from tui.server.recognizer import HeardWord, Hypothesis
 from tui.server.turns import CONFIDENT, UNSURE, TurnDetector, TurnSettings, estimate_confidence
 
@@ -156,3 +157,33 @@ def test_aggressive_preset(silence, expected):
     det = TurnDetector(TurnSettings(0.4, 160, 400))
     det.observe(hyp(HELLO, 2, end=550))
     assert det.due(550 + silence) is expected
+
+
+# "He was not an ill-disposed young man," as Moonshine wrote it when speech ended.
+COMMA = [HeardWord("He", 100, 250), HeardWord("was", 250, 400), HeardWord("man,", 400, 550)]
+
+
+def test_a_long_pause_after_a_word_that_can_end_a_sentence_raises_the_confidence():
+    assert eot_confidence(COMMA) < 0.4 < eot_confidence(COMMA, paused=True) < 0.7
+    bare = COMMA[:-1] + [HeardWord("man", 400, 550)]
+    assert eot_confidence(bare) < 0.4 < eot_confidence(bare, paused=True)
+    assert eot_confidence(HELLO, paused=True) == eot_confidence(HELLO) > 0.7
+
+
+@pytest.mark.parametrize("last", ["and", "the", "of", "to", "And,", "a", "well-"])
+def test_a_word_that_needs_a_continuation_stays_unsure_after_any_pause(last):
+    words = COMMA[:-1] + [HeardWord(last, 400, 550)]
+    assert eot_confidence(words, paused=True) < 0.4
+
+
+@pytest.mark.parametrize("settings,ends_after", [
+    (TurnSettings(), 400),  # Balanced, the default: confident enough
+    (TurnSettings(0.4, 160, 400), 160),  # Aggressive
+    (TurnSettings(0.7, 800, 3600), 3600),  # Conservative: not confident enough, silence only
+    (TurnSettings(1.0, 400, 1280), 1280),  # silence only
+])
+def test_a_paused_open_sentence_under_the_presets(settings, ends_after):
+    det = TurnDetector(settings)
+    det.observe(hyp(COMMA, 2, end=550, conf=eot_confidence(COMMA, paused=True)))
+    assert not det.due(550 + ends_after - 1)
+    assert det.due(550 + ends_after)

@@ -4,11 +4,21 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from tui.core.protocol import normalize_text
 from tui.server.recognizer import HeardWord
 
 TERMINAL = (".", "?", "!")
 # A period after these does not end a sentence.
 ABBREVIATIONS = frozenset({"mr.", "mrs.", "ms.", "dr.", "st.", "prof.", "mt.", "vs.", "etc."})
+SENTENCE_END = 0.9  # eot_confidence of words that end a sentence
+UNFINISHED = 0.1
+# After a long pause; under the conservative preset's threshold (0.7), so those clients
+# still wait for a sentence end or max_turn_silence.
+PAUSED = 0.6
+# Words a sentence hardly ever ends on: a turn ending in one waits for max_turn_silence.
+CONTINUING = frozenset(
+    "a an the and or but nor of to from with because if than my your our their its".split()
+)
 
 
 def spread_words(texts: Sequence[str], runs: Sequence[tuple[int, int]]) -> list[HeardWord]:
@@ -38,13 +48,21 @@ def spread_words(texts: Sequence[str], runs: Sequence[tuple[int, int]]) -> list[
     return words
 
 
-def eot_confidence(words: Sequence[HeardWord]) -> float:
-    """How complete the turn sounds: high after a sentence end, low after a comma or mid-sentence."""
+def eot_confidence(words: Sequence[HeardWord], paused: bool = False) -> float:
+    """How complete the turn sounds (a stand-in for a semantic end-of-turn model).
+
+    High after a sentence end; low after a word that needs a continuation ("and", "the");
+    otherwise low while the pause is short, and above the default threshold (0.4) once a
+    long pause has been heard (`paused`): a speaker who stops for that long after a word that
+    can end a sentence has usually finished, even if the recognizer wrote no period.
+    """
     if not words:
         return 0.0
     last = words[-1].text
     if last.endswith(TERMINAL) and last.lower() not in ABBREVIATIONS:
-        return 0.9
-    if last.endswith((",", ";", ":", "-")):
-        return 0.1
-    return 0.3
+        return SENTENCE_END
+    if normalize_text(last) in CONTINUING or last.endswith(("-", ":")):
+        return UNFINISHED
+    if paused:
+        return PAUSED
+    return UNFINISHED if last.endswith((",", ";")) else 0.3

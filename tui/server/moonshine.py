@@ -4,8 +4,15 @@ Why this shape: Moonshine is not a streaming model, but it decodes ~100x faster 
 on one core. So each recognizer keeps the audio of the open speech segment and re-decodes all
 of it every `partial_ms` while speech goes on (a partial), and once more when the VAD says
 speech ended (so the final is ready before the server's turn detector asks for it).
-A segment that grows past `soft_max_ms` is closed at the next pause (its words become stable);
-one past `hard_max_ms` is cut where it stands, which bounds the cost of each re-decode.
+If that decode does not end in a sentence end, the segment is decoded once more after
+`settle_ms` of the pause: Moonshine punctuates the end of a sentence only once it has heard
+part of the pause (at the VAD's end it may write "young man," and, a few hundred ms
+later, "young man."). The hypothesis sent then also counts the pause in its eot_confidence
+(heard.eot_confidence), so a turn that ends without a period is not held until
+max_turn_silence.
+A segment that grows past `soft_max_ms` is closed when speech resumes after a pause (its words
+become stable); one past `hard_max_ms` is cut where it stands, which bounds the cost of each
+re-decode.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ import threading
 import numpy as np
 
 from tui.server import sherpa_models
-from tui.server.heard import eot_confidence, spread_words
+from tui.server.heard import SENTENCE_END, eot_confidence, spread_words
 from tui.server.pcm import MODEL_RATE, PcmInput
 from tui.server.recognizer import Engine, HeardWord, Hypothesis, Recognizer
 from tui.server.vad import SpeechDetector
@@ -92,6 +99,7 @@ class MoonshineRecognizer(Recognizer):
         first_partial_ms: int = 300,
         preroll_ms: int = 500,
         min_speech_ms: int = 100,
+        settle_ms: int = 600,
         soft_max_ms: int = 8000,
         hard_max_ms: int = 20000,
     ) -> None:
@@ -102,6 +110,7 @@ class MoonshineRecognizer(Recognizer):
         self._partial_ms, self._preroll_ms = partial_ms, preroll_ms
         self._first_partial_ms = first_partial_ms
         self._min_speech_ms = min_speech_ms
+        self._settle_ms = settle_ms
         self._soft_max_ms, self._hard_max_ms = soft_max_ms, hard_max_ms
         self._samples = 0  # session audio received (16 kHz samples)
         self._recent = np.zeros(0, dtype=np.float32)  # pre-roll while no segment is open
@@ -110,6 +119,7 @@ class MoonshineRecognizer(Recognizer):
         self._seg: _Segment | None = None
         self._decoded_at = 0  # session ms of the last decode
         self._speech_end: int | None = None
+        self._settled = True  # the pause after the latest speech end has had its decode
 
     @property
     def now_ms(self) -> int:
@@ -136,6 +146,9 @@ class MoonshineRecognizer(Recognizer):
                 changed = True
             elif self.now_ms - self._decoded_at >= self._partial_ms:
                 changed = self._decode() or changed
+        elif self._pause_settled():
+            self._decode()
+            changed = True  # its eot_confidence now counts the pause, even if the words stayed
         return self._hypothesis() if changed else None
 
     def finalize(self) -> list[HeardWord]:
@@ -173,6 +186,8 @@ class MoonshineRecognizer(Recognizer):
 
     def _speech_started(self, ms: int) -> None:
         self._speech_end = None
+        if self._seg and self._seg.span_ms(self.now_ms) >= self._soft_max_ms:
+            self._close_segment()
         if self._seg is None:
             self._open_segment(ms)
         else:
@@ -186,11 +201,24 @@ class MoonshineRecognizer(Recognizer):
             return
         self._seg.runs[-1][1] = ms
         self._decode()
-        if self._seg.span_ms(self.now_ms) >= self._soft_max_ms:
-            self._close_segment()
+        self._settled = False
+
+    def _pause_settled(self) -> bool:
+        """True once per pause, `settle_ms` into it, if the words so far do not end a sentence."""
+        if self._settled or self._seg is None or self._speech_end is None:
+            return False
+        if self.now_ms - self._speech_end < self._settle_ms:
+            return False
+        self._settled = True
+        words = self._frozen + self._seg.words
+        return bool(words) and eot_confidence(words) < SENTENCE_END
 
     def _close_segment(self) -> None:
-        """Freeze the segment's words (now stable); keep its tail as the next pre-roll."""
+        """Freeze the segment's words (now stable); keep its tail as the next pre-roll.
+
+        Called when speech resumes, not when it ends, so that the settle decode of a pause
+        that ends the turn still has the segment's audio.
+        """
         seg, self._seg = self._seg, None
         self._frozen += seg.words
         self._recent = seg.audio()[-self._preroll_ms * MODEL_RATE // 1000 :]
@@ -225,7 +253,7 @@ class MoonshineRecognizer(Recognizer):
             words=list(words),
             stable=len(self._frozen),
             speech_end_ms=None if self._vad.in_speech else self._speech_end,
-            eot_confidence=eot_confidence(words),
+            eot_confidence=eot_confidence(words, paused=self._settled and self._speech_end is not None),
         )
 
 
