@@ -17,6 +17,7 @@ from tui.screens.help import HelpScreen
 from tui.screens.save import SaveDialog
 from tui.server.faults import Faults
 from tui.widgets.caption_log import CaptionLog
+from tui.widgets.meter import LevelMeter
 from tui.widgets.status import StatusBar
 
 SIZE = (80, 24)
@@ -41,6 +42,7 @@ async def test_states_connecting_live_paused_live_closed_then_quit(tmp_path):
             await wait_for(pilot, lambda: main.live.words, what="a partial on the live line")
             await wait_for(pilot, lambda: shown_texts(log), what="the first final")
             assert status.view.state == ev.LIVE
+            assert " dB  peak " in main.query_one(LevelMeter).plain()
             await pilot.press("space")
             await wait_for(pilot, lambda: status.view.state == ev.PAUSED, what="paused in the status bar")
             assert main.session.paused
@@ -50,6 +52,8 @@ async def test_states_connecting_live_paused_live_closed_then_quit(tmp_path):
             await wait_for(pilot, lambda: main.exit_code is not None, timeout=30, what="the input to end")
             assert status.view.state == ev.CLOSED
             assert main.live.placeholder.startswith("the session has ended")
+            await pilot.pause(0.1)
+            assert main.query_one(LevelMeter).plain() == "level input ended"
             await pilot.press("q")
         assert app.return_code == 0
     states = hook.states()

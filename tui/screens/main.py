@@ -172,8 +172,8 @@ class MainScreen(Screen):
         """
         if self.live.show(self._partial):
             self._live_painted = time.monotonic()
-        if self.session.source is not None:  # None after capture ends: the meter empties
-            self.query_one(LevelMeter).show(self.session.levels())
+        if self.session.source is not None:  # levels are None once capture has ended
+            self.query_one(LevelMeter).show(self.session.levels(), ended=self.session.source.stopped)
         if status:
             self.query_one(StatusBar).show(self.status_view())
 

@@ -40,6 +40,7 @@ class LevelMeter(PaintedLines):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.levels: LevelSnapshot | None = None
+        self.ended = False
         self._key: tuple | None = None
         self.repaints = 0  # how often show() asked for a repaint (for tests)
         self._styles: dict[str | None, Style] = {}
@@ -50,13 +51,15 @@ class LevelMeter(PaintedLines):
     def picture(self, levels: LevelSnapshot | None) -> tuple:
         """What is drawn for these levels at this width: equal pictures are not repainted."""
         if levels is None:
-            return (self.size.width, None)
+            return (self.size.width, None, self.ended)
         cells = self._bar_cells()
         return (self.size.width, db_to_cells(levels.rms_db, cells), db_to_cells(levels.peak_db, cells),
                 db_to_cells(levels.hold_db, cells), round(levels.rms_db), round(levels.peak_db),
                 levels.clipping or levels.peak_db >= CLIP_DB, levels.silent_for_s >= NO_SIGNAL_AFTER_S)
 
-    def show(self, levels: LevelSnapshot | None) -> bool:
+    def show(self, levels: LevelSnapshot | None, ended: bool = False) -> bool:
+        """Show these levels; None: no audio yet, or none any more if `ended` (capture is over)."""
+        self.ended = ended
         key = self.picture(levels)
         self.levels = levels
         if key == self._key:
@@ -91,7 +94,7 @@ class LevelMeter(PaintedLines):
         out: list[tuple[str, str | None]] = [("level ", "level-meter--label")]
         lv = self.levels
         if lv is None:
-            out.append(("waiting for audio", "level-meter--hint"))
+            out.append(("input ended" if self.ended else "waiting for audio", "level-meter--hint"))
             return out
         cells = self._bar_cells()
         rms, peak, hold = (db_to_cells(lv.rms_db, cells), db_to_cells(lv.peak_db, cells),
