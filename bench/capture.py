@@ -2,7 +2,8 @@
 
 Starts a private PulseAudio virtual microphone (tests/vmic.py), plays the speech fixtures
 into it in a loop, captures through MicSource and prints `name: value unit` lines.
-delay = time the frame is handed out - frame.due (when its last sample was captured).
+delay = time the frame is handed out - frame.due (when its last sample was captured, by
+PortAudio's stamp of its block: inputBufferAdcTime, not the callback's arrival).
 
     python bench/capture.py --seconds 20 [--device-rate 48000] [--external]
 """

@@ -6,9 +6,11 @@ streaming client to the offline engine (engine local: the `captioner serve` chil
 or to a scripted `captioner serve` with --engine scripted.
 
 delay = when the websocket send of an audio frame returned - frame.due (when the frame's
-last sample was captured). Measured from outside the client: the script wraps the websocket
-connection's send() and remembers each frame's due time as the client queues it, so
-nothing in tui/ is changed. Prints `name: value unit` lines.
+last sample was captured: MicSource takes it from PortAudio's stamps of the block holding it,
+inputBufferAdcTime, not from when the callback ran, so time the block spent in the sound
+server's and PortAudio's buffers counts). Measured from outside the client: the script wraps
+the websocket connection's send() and remembers each frame's due time as the client queues
+it, so nothing in tui/ is changed. Prints `name: value unit` lines.
 
     python bench/mic_run.py [--seconds 120] [--quick] [--engine local|scripted]
 """

@@ -15,7 +15,7 @@ from vmic import best_correlation
 from vmic import start_vmic
 
 from tui.core.audio import AudioError, open_source
-from tui.core.devices import list_input_devices, select_device
+from tui.core.devices import _via_sound_server, list_input_devices
 from tui.core.mic import MicSource
 
 JFK = os.path.join(os.path.dirname(__file__), "data", "jfk.wav")
@@ -31,10 +31,12 @@ def speech(tmp_path_factory):
     return path, clip
 
 
-async def capture_while_playing(mic, source, wav) -> list:
-    """Frames from the source from before playback starts until just after it ends."""
-    frames, player, done_at = [], None, None
+async def capture_while_playing(mic, source, wav) -> tuple[list, list[float]]:
+    """Frames from the source from before playback starts until just after it ends, and for
+    each how long after its last sample was captured (frame.due) it was handed out."""
+    frames, lags, player, done_at = [], [], None, None
     async for frame in source.frames():
+        lags.append(time.monotonic() - frame.due)
         frames.append(frame)
         if player is None and len(frames) == 6:  # the stream runs: start the talker
             silent_before = source.levels.snapshot().silent_for_s
@@ -45,18 +47,25 @@ async def capture_while_playing(mic, source, wav) -> list:
             source.stop()
     assert silent_before > 0.1  # the idle null sink is digital silence
     assert player.returncode == 0
-    return frames
+    return frames, lags
 
 
-@pytest.mark.parametrize("device_rate", [None, 48000, 16000])
+# None: the sound server's device is opened at the service's 16 kHz (its native 44.1 kHz is
+# not asked for); an explicit rate is kept, and then our resampler converts.
+@pytest.mark.parametrize("device_rate", [None, 48000, 44100])
 async def test_captured_speech_matches_the_file(vmic, speech, device_rate):  # noqa: F811
     path, clip = speech
     source = open_source(None, device_rate=device_rate)
     assert isinstance(source, MicSource)
-    assert source.device.is_default and source.name == "default"
-    expected_rate = device_rate or select_device(None).default_rate
+    assert source.device.is_default and source.name == "default" and source.device.sound_server
+    assert source.device.default_rate == 44100
+    expected_rate = device_rate or 16000
     assert (source.device_rate, source.rate, source.progress) == (expected_rate, 16000, None)
-    frames = await asyncio.wait_for(capture_while_playing(vmic, source, path), timeout=15)
+    assert source._stream.blocksize == expected_rate // 100  # 10 ms blocks from a server
+    frames, lags = await asyncio.wait_for(capture_while_playing(vmic, source, path), timeout=15)
+    assert all(lag >= 0 for lag in lags)  # due is a capture time, never one in the future
+    if device_rate is None:  # nothing resampled here, no block to wait for: ~3 ms (was 20)
+        assert np.median(lags) < 0.012
     assert all(len(f.pcm) == 1600 for f in frames)
     assert [f.t0_ms for f in frames] == [50.0 * i for i in range(len(frames))]
     assert all(b.due > a.due for a, b in zip(frames, frames[1:]))
@@ -126,6 +135,18 @@ def test_vanishing_device_is_an_audio_error_not_a_traceback(tmp_path):
     assert out.startswith("error: microphone 'default'")
     assert "captioner devices" in out and "--input" in out
     assert "Traceback" not in err
+
+
+def test_which_devices_belong_to_a_sound_server():
+    card = "HDA Intel PCH: ALC3246 Analog (hw:0,0)"
+    alsa = {"pulse", "default", "sysdefault", card}  # PortAudio's ALSA names, server running
+    assert _via_sound_server("pulse", "ALSA", alsa)
+    assert _via_sound_server("pipewire", "ALSA", {"pipewire", "default"})
+    assert _via_sound_server("default", "ALSA", alsa)  # routed to the server
+    assert not _via_sound_server("sysdefault", "ALSA", alsa)  # the card's own default
+    assert not _via_sound_server(card, "ALSA", alsa)
+    assert not _via_sound_server("default", "ALSA", {"default", "sysdefault", card})  # no server
+    assert not _via_sound_server("MacBook Pro Microphone", "Core Audio", set())
 
 
 def test_unopenable_rate_is_an_audio_error(vmic):  # noqa: F811

@@ -159,7 +159,7 @@ class ThreadFedSource(AudioSource):
                     return error
 
     def _timed(self, chunks: list[bytes], conv: Converter, t: float) -> list[Frame]:
-        # `t` is when the block's last sample arrived; earlier chunks ended before it.
+        # `t` is when the block's last sample was captured; earlier chunks ended before it.
         lag, dues = conv.pending_samples, []
         for pcm in reversed(chunks):
             dues.append(t - lag / self.rate)

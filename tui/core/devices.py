@@ -72,6 +72,24 @@ class DeviceInfo:
     channels: int  # maximum input channels
     default_rate: int
     is_default: bool
+    sound_server: bool = False  # PulseAudio/PipeWire's: it resamples, and well
+
+
+SERVER_PCMS = ("pulse", "pipewire")  # ALSA's PCMs for PulseAudio and PipeWire
+
+
+def _via_sound_server(name: str, hostapi: str, alsa_names: set[str]) -> bool:
+    """Whether a device is a sound server's rather than raw hardware.
+
+    PortAudio lists ALSA's "pulse"/"pipewire" PCM only when the server answers, and where one
+    is installed ALSA's "default" is routed to that server. A PulseAudio host API (newer
+    PortAudio builds) is the server's throughout. hw:/plughw: devices and "sysdefault" are not.
+    """
+    if hostapi == "PulseAudio":
+        return True
+    if hostapi != "ALSA":
+        return False
+    return name in SERVER_PCMS or (name == "default" and bool(alsa_names & set(SERVER_PCMS)))
 
 
 def _default_input(sd: ModuleType) -> int:
@@ -89,17 +107,23 @@ def list_input_devices() -> list[DeviceInfo]:
     sd = sounddevice()
     default = _default_input(sd)
     apis = [api["name"] for api in sd.query_hostapis()]
+    found = [
+        (i, d, apis[d["hostapi"]] if d["hostapi"] < len(apis) else "?")
+        for i, d in enumerate(sd.query_devices())
+        if d["max_input_channels"] > 0
+    ]
+    alsa_names = {d["name"] for _, d, api in found if api == "ALSA"}
     return [
         DeviceInfo(
             index=i,
             name=d["name"],
-            hostapi=apis[d["hostapi"]] if d["hostapi"] < len(apis) else "?",
+            hostapi=api,
             channels=d["max_input_channels"],
             default_rate=int(d["default_samplerate"]),
             is_default=i == default,
+            sound_server=_via_sound_server(d["name"], api, alsa_names),
         )
-        for i, d in enumerate(sd.query_devices())
-        if d["max_input_channels"] > 0
+        for i, d, api in found
     ]
 
 

@@ -1,8 +1,9 @@
 """Microphone capture with sounddevice (PortAudio).
 
 The PortAudio callback only copies the block, updates the level meter and overflow count,
-and hands the block to the event loop with call_soon_threadsafe (non-blocking). Resampling
-and chunking happen in frames(), on the loop.
+and hands the block to the event loop with call_soon_threadsafe (non-blocking), stamped with
+when its last sample was captured (from PortAudio's stamps, on time.monotonic's clock).
+Resampling and chunking happen in frames(), on the loop.
 """
 
 from __future__ import annotations
@@ -13,6 +14,14 @@ from tui.core.audio import ALTERNATIVES, AudioError, ThreadFedSource
 from tui.core.devices import DeviceInfo, select_device, sounddevice
 
 BLOCK_MS = 20  # callback block: small, so a frame waits at most this long for its last block
+# A sound server's device: 10 ms blocks end exactly where a 50 ms frame ends, so no frame
+# waits for the rest of a block. PortAudio's ALSA sizes its periods from the latency (at its
+# default 'high' it hands over two 10 ms blocks back to back every 20 ms): ask for 20 ms.
+# That small a buffer is safe there because the server buffers behind ALSA's plugin (no
+# overflow and no lost sample with 500 ms callback stalls, measured on PulseAudio). Raw
+# hardware keeps BLOCK_MS and PortAudio's default latency: a late callback would overflow it.
+SERVER_BLOCK_MS = 10
+SERVER_LATENCY_S = 0.02
 IDLE_S = 2.0  # no block for this long while running means the device has gone
 FALLBACK_RATES = (16000, 48000, 44100)
 
@@ -33,12 +42,21 @@ class MicSource(ThreadFedSource):
         self.device: DeviceInfo = select_device(spec)
         self._stream = None
         self._closed = False
-        self._stream, opened_rate = self._open(device_rate)
+        self._stream, opened_rate = self._open(rate, device_rate)
         super().__init__(self.device.name, opened_rate, rate, chunk_ms)
 
-    def _open(self, device_rate: int | None):
-        """Open (not start) a stream at the requested rate, else the device's own rate."""
-        rates = [device_rate] if device_rate else [self.device.default_rate, *FALLBACK_RATES]
+    def _open(self, rate: int, device_rate: int | None):
+        """Open (not start) a stream at the requested rate, else the rate that suits the device.
+
+        A sound server converts to `rate` (the service's) with a good resampler of its own, so
+        ours is skipped, and with it the 2-22 ms of audio soxr holds back. Raw hardware is
+        opened at its own rate and resampled here: ALSA's plug resampler is poor.
+        """
+        if device_rate:
+            rates = [device_rate]
+        else:
+            rates = [rate] if self.device.sound_server else []
+            rates += [self.device.default_rate, *FALLBACK_RATES]
         rates = list(dict.fromkeys(rates))
         channels = dict.fromkeys((1, min(2, self.device.channels)))  # mono, else downmix
         error: Exception | None = None
@@ -55,12 +73,14 @@ class MicSource(ThreadFedSource):
         )
 
     def _input_stream(self, rate: int, channels: int):
+        server = self.device.sound_server
         return self._sd.InputStream(
             device=self.device.index,
             samplerate=rate,
             channels=channels,
             dtype="float32",
-            blocksize=rate * BLOCK_MS // 1000,
+            blocksize=rate * (SERVER_BLOCK_MS if server else BLOCK_MS) // 1000,
+            latency=SERVER_LATENCY_S if server else None,  # None: PortAudio's default ('high')
             callback=self._callback,
             finished_callback=self._finished,
         )
@@ -73,7 +93,7 @@ class MicSource(ThreadFedSource):
             self.overflows += 1
         block = indata.copy()  # indata is only valid during the callback
         self.levels.update(block, now)
-        self._push((block, now))
+        self._push((block, now - _age(time_info, frames / self.device_rate)))
 
     def _finished(self) -> None:
         if not self.stopped:
@@ -105,6 +125,19 @@ class MicSource(ThreadFedSource):
             f"microphone '{self.name}' {what}: it may have been unplugged or the sound server "
             f"stopped. Check `captioner devices` and start again, or {ALTERNATIVES}"
         )
+
+
+def _age(time_info, block_s: float) -> float:
+    """Seconds since the block's last sample was captured, by PortAudio's own stamps.
+
+    A block can wait in the host API's buffer before its callback runs (two callbacks back to
+    back when a period holds two blocks), so arrival time alone would make frames look newer
+    than they are. Only the difference of two stamps is used, so their clock does not matter.
+    0 when the host API gives no usable stamp (inputBufferAdcTime 0, or an age past 1 s).
+    """
+    adc = time_info.inputBufferAdcTime
+    age = time_info.currentTime - adc - block_s
+    return age if adc > 0 and 0 < age < 1.0 else 0.0
 
 
 def _reason(exc: Exception | None) -> str:
