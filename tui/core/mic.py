@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 from tui.core.audio import ALTERNATIVES, AudioError, ThreadFedSource
 from tui.core.devices import DeviceInfo, select_device, sounddevice
 
@@ -44,6 +46,10 @@ class MicSource(ThreadFedSource):
         self._closed = False
         self._stream, opened_rate = self._open(rate, device_rate)
         super().__init__(self.device.name, opened_rate, rate, chunk_ms)
+        self._held: list = []  # callback blocks not yet handed to the loop
+        self._held_n = 0
+        self._captured = 0  # device samples handed to the loop
+        self._hand_at = self._next_hand_over()
 
     def _open(self, rate: int, device_rate: int | None):
         """Open (not start) a stream at the requested rate, else the rate that suits the device.
@@ -93,7 +99,26 @@ class MicSource(ThreadFedSource):
             self.overflows += 1
         block = indata.copy()  # indata is only valid during the callback
         self.levels.update(block, now)
-        self._push((block, now - _age(time_info, frames / self.device_rate)))
+        self._held.append(block)
+        self._held_n += frames
+        if self._captured + self._held_n >= self._hand_at:
+            t = now - _age(time_info, frames / self.device_rate)
+            self._push((np.concatenate(self._held) if len(self._held) > 1 else block, t))
+            self._captured += self._held_n
+            self._held, self._held_n = [], 0
+            self._hand_at = self._next_hand_over()
+
+    def _next_hand_over(self) -> int:
+        """Device samples captured when the loop should next be woken with the held blocks.
+
+        At the service's rate a frame is exactly chunk_ms of device samples: hand over when
+        one is complete (20 wake-ups a second, not 100 with 10 ms blocks). Resampled audio
+        goes over block by block: the resampler decides when a frame comes out.
+        """
+        if self.device_rate != self.rate:
+            return 0
+        per_frame = self.rate * self.chunk_ms // 1000
+        return (self._captured // per_frame + 1) * per_frame
 
     def _finished(self) -> None:
         if not self.stopped:
