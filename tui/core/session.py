@@ -198,7 +198,7 @@ class CaptionSession:
             code = self._fail(f"internal error: {type(exc).__name__}: {exc}", EXIT_FAILED)
         finally:
             code = await self._teardown(code)
-        self._emit(ev.Finished(code, self._detail if code else ""))
+        self._emit(ev.Finished(code, (self.audio_error or self._detail) if code else ""))
         return code
 
     async def _setup(self) -> None:

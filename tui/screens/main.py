@@ -86,6 +86,7 @@ class MainScreen(Screen):
         self._latency: float | None = None
         self._ended_at: float | None = None
         self._finish_reason = ""
+        self._exit_message: str | None = None  # printed when the app exits after a failure
         mode = settings["ui.timestamps"]
         self._stamp_mode = mode if mode != "off" else "offset"
 
@@ -229,6 +230,9 @@ class MainScreen(Screen):
         e = message.event
         severity = e.level if e.level in ("information", "warning", "error") else "information"
         self.notify(e.text, severity=severity, markup=False, timeout=10 if severity == "error" else 5)
+        if severity == "error":
+            # A lost device makes PortAudio (C code) print to the terminal under the screen.
+            self.app.refresh(repaint=True)
 
     def on_session_finished(self, message: m.SessionFinished) -> None:
         self._finish_reason = message.event.reason
@@ -248,13 +252,18 @@ class MainScreen(Screen):
             self.session_done(EXIT_FAILED, reason)
 
     def session_done(self, code: int, reason: str) -> None:
-        """The session is over: a failure ends the app; a clean end waits for q (unless quitting)."""
+        """The session is over. A failure ends the app, except a lost microphone: its captions
+        stay on screen, to read and save, until q (exit status 1 all the same)."""
         self.exit_code = code
+        self._exit_message = f"captioner: {reason or 'failed'}" if code else None
+        if code and self.session.audio_error and not self.quitting:
+            self._state, self._detail = ev.ERROR, reason
+            self.live.set_placeholder(f"{_PLACEHOLDERS[ev.ERROR]}: press q to quit")
+            self.tick()
+            return
         self.tick()
-        if code:
-            self.app.exit(return_code=code, message=f"captioner: {reason or 'failed'}")
-        elif self.quitting:
-            self.app.exit(return_code=0)
+        if code or self.quitting:
+            self.app.exit(return_code=code, message=self._exit_message)
 
     def on_caption_log_unseen(self, message: CaptionLog.Unseen) -> None:
         label = self.query_one("#new-below", Label)
@@ -269,7 +278,7 @@ class MainScreen(Screen):
         force (a second ctrl+c): exit now; finished turns are already in the journal.
         """
         if self.exit_code is not None or self.worker is None:
-            self.app.exit(return_code=self.exit_code or 0)
+            self.app.exit(return_code=self.exit_code or 0, message=self._exit_message)
             return
         if self.quitting:
             if force:
