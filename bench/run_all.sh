@@ -1,12 +1,12 @@
 #!/bin/sh
-# Run every benchmark (full length, about 15 minutes) and keep the output in bench/last-run.txt.
+# Run every benchmark (full length, about 18 minutes) and keep the output in bench/last-run.txt.
 # `sh bench/run_all.sh --quick` runs the short versions (about 2 minutes), as CI could.
 # Check the load first (`uptime`): other work on the machine skews the timings.
 
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python}
 QUICK=${1:-}
-for b in display cpu memory longsession startquit engine engine_e2e soak capture; do
+for b in display cpu memory longsession startquit engine engine_e2e soak capture mic_run; do
     if [ "$b" = capture ] && [ -n "$QUICK" ]; then
         $PY bench/capture.py --seconds 5
     else

@@ -152,4 +152,4 @@ def test_which_devices_belong_to_a_sound_server():
 def test_unopenable_rate_is_an_audio_error(vmic):  # noqa: F811
     with pytest.raises(AudioError, match="cannot open input device .* at 1 Hz") as err:
         MicSource(None, device_rate=1)
-    assert "captioner devices" in str(err.value)
+    assert "captioner devices" in str(err.value) and "audio.device_rate = 0" in str(err.value)

@@ -68,7 +68,7 @@ def captioner_in_tmux(tmp_path: Path, *args: str, env: dict[str, str] | None = N
     try:
         line = server.stdout.readline()
         assert line.startswith("listening on "), line
-        variables = {"CAPTIONER_DATA_DIR": tmp_path / "data", "CAPTIONER_CONFIG": tmp_path / "none.toml",
+        variables = {"CAPTIONER_DATA_DIR": tmp_path / "data", "CAPTIONER_CONFIG": tmp_path / "config.toml",
                      **(env or {})}
         command = (" ".join(f"{k}={v}" for k, v in variables.items())
                    + f" {PYTHON} -m tui --url {line.split()[-1]} {' '.join(args)}; echo $? > {rc}.tmp;"
@@ -128,9 +128,11 @@ def test_meter_moves_in_a_real_terminal_and_never_paints_over_a_toast(tmp_path):
 
 def test_lost_microphone_keeps_the_captions_on_screen_and_says_why(tmp_path):
     mic = start_vmic(tmp_path / "mic")  # a sound server of its own, to kill
+    (tmp_path / "config.toml").write_text("[audio]\ndevice_rate = 48000\n")  # not the automatic 16 kHz
     try:
         with captioner_in_tmux(tmp_path, env=mic.env) as term:
             term.wait("● live")
+            term.wait("default 48 kHz")
             term.wait(TURNS[0])
             mic.kill_daemon()
             term.wait("✖ error: microphone", 20)

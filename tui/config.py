@@ -71,6 +71,9 @@ SCHEMA: tuple[Key, ...] = (
     # --- audio
     _k("audio", "device", "", "input device: index or part of its name (empty: system default)",
        kind=(str, int)),
+    _k("audio", "device_rate", 0, "microphone rate; 0: automatic (the service's rate through "
+       "PulseAudio/PipeWire, else the device's own)",
+       choices=(0, 8000, 16000, 22050, 32000, 44100, 48000, 96000)),
     _k("audio", "sample_rate", 16000, "sample rate sent to the service", choices=(8000, 16000, 22050, 44100, 48000)),
     _k("audio", "chunk_ms", 50, "audio per websocket message, ms", low=50, high=1000),
     _k("audio", "record", "", "also save the audio sent to the service to this WAV file (empty: off)"),

@@ -72,10 +72,11 @@ class MicSource(ThreadFedSource):
                     return self._input_stream(r, ch), r
                 except self._sd.PortAudioError as exc:
                     error = exc
+        hint = "set audio.device_rate = 0 (automatic), or " if device_rate else "is another program using it? "
         raise AudioError(
             f"cannot open input device #{self.device.index} '{self.device.name}' at "
-            f"{'/'.join(map(str, rates))} Hz ({_reason(error)}): is another program using "
-            f"it? Pick another with `captioner devices`, or {ALTERNATIVES}"
+            f"{'/'.join(map(str, rates))} Hz ({_reason(error)}): {hint}"
+            f"pick another with `captioner devices`, or {ALTERNATIVES}"
         )
 
     def _input_stream(self, rate: int, channels: int):

@@ -205,7 +205,8 @@ class CaptionSession:
         opts, s = self.options, self.settings
         spec = opts.input if opts.input is not None else (str(s["audio.device"]) or None)
         self.source = open_source(spec, rate=s["audio.sample_rate"], chunk_ms=s["audio.chunk_ms"],
-                                  speed=opts.speed, stdin_rate=opts.stdin_rate)
+                                  speed=opts.speed, stdin_rate=opts.stdin_rate,
+                                  device_rate=s["audio.device_rate"] or None)
         self._capture = asyncio.create_task(self._pull())
         url = s["service.url"] or p.cloud_url(s["service.region"])
         if self.engine == "local":
