@@ -12,7 +12,7 @@ paced in real time (so the level meter moves; it repaints at 30 Hz):
 Whole-process CPU (user + system, psutil, all threads) over the same window after a warm-up.
 Prints `name: value unit` lines; cpu_* are % of one core.
 
-    python bench/cpu.py [--quick] [--seconds 60]
+    python bench/cpu.py [--quick] [--seconds 60] [--meter-rate 30]
 """
 
 from __future__ import annotations
@@ -43,13 +43,15 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="a 5 s window (CI)")
     ap.add_argument("--seconds", type=float, default=60.0, help="measured window (default 60)")
     ap.add_argument("--warmup", type=float, default=4.0)
+    ap.add_argument("--meter-rate", type=int, default=30,
+                    help="the TUI's ui.meter_rate (default 30, the app's default)")
     args = ap.parse_args()
     window, warmup = (5.0, 2.0) if args.quick else (args.seconds, args.warmup)
     header("cpu")
     folder = Path(tempfile.mkdtemp(prefix="bench-cpu-"))
     wav = speech_file(folder / "speech.wav", warmup + window + 5)
-    config = folder / "empty.toml"
-    config.write_text("")
+    config = folder / "config.toml"
+    config.write_text(f"[ui]\nmeter_rate = {args.meter_rate}\n")
     env = isolated_env(folder)
     with ServeProcess(folder) as server:
         common = ["--url", server.url, "--input", str(wav), "--config", str(config)]
@@ -79,6 +81,7 @@ def main() -> int:
             tui.close()
     cpu = {k: 100 * (after[k] - before[k]) / wall for k in procs}
     figure("window", wall, "s")
+    figure("meter_rate", args.meter_rate, "Hz")
     for k in ("reference", "tui", "plain", "server"):
         figure(f"cpu_{k}", cpu[k], "%", ".2f")
     figure("cpu_ratio_tui_to_reference", cpu["tui"] / cpu["reference"], "x", ".2f")
