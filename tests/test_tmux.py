@@ -91,6 +91,7 @@ def test_captioner_in_tmux(tmp_path):
         assert "● live" in term.screen()
         term.keys("space")
         term.wait("❚❚ paused", 10)
+        time.sleep(0.4)  # paused long enough to skip audio: the marker then shows a span
         term.keys("space")
         term.wait("● live", 10)
         term.wait("paused 00:", 10)
