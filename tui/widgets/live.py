@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from rich.cells import cell_len, set_cell_size
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
 from tui.core.events import LiveWord
-from tui.widgets.paint import PaintedLines
+from tui.widgets.paint import PaintedLines, fit
 
 
 def layout_words(words: list[tuple[str, Style]], width: int, height: int) -> list[list[tuple[str, Style]]]:
@@ -91,14 +91,10 @@ class LiveCaption(PaintedLines):
         return self._lines[y] if y < len(self._lines) else Strip([])
 
     def _layout(self) -> list[Strip]:
-        base = self.visual_style.rich_style
+        base = self.line_style()
         width = self.content_region.width or self.size.width
         if not self.words:
-            style = base + self.get_component_rich_style("live-caption--placeholder", partial=True)
-            text = self.placeholder
-            if cell_len(text) > width:
-                text = set_cell_size(text, max(width - 1, 0)) + "…"
-            return [Strip([Segment(text, style)])]
+            return [fit(Strip([Segment(self.placeholder, self.line_style("live-caption--placeholder"))]), width)]
         lines = []
         for line in layout_words(self.styled_words(), width, max(self.content_region.height, 1)):
             segments = []

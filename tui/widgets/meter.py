@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from rich.style import Style
 from rich.segment import Segment
 from textual.strip import Strip
 
@@ -43,7 +42,6 @@ class LevelMeter(PaintedLines):
         self.ended = False
         self._key: tuple | None = None
         self.repaints = 0  # how often show() asked for a repaint (for tests)
-        self._styles: dict[str | None, Style] = {}
 
     def _bar_cells(self) -> int:
         return max(self.size.width - LABEL_W - TAIL_W, 8)
@@ -71,23 +69,6 @@ class LevelMeter(PaintedLines):
 
     def on_resize(self) -> None:
         self._key = None
-
-    def _style(self, name: str | None) -> Style:
-        """The full style of a component (None: the widget's own), kept until the CSS or theme
-        changes: Textual drops its own cache at every refresh, and looking styles up was a
-        quarter of a repaint's cost."""
-        style = self._styles.get(name)
-        if style is None:
-            # The label's style is the base of the whole line, as it always was.
-            base = self.visual_style.rich_style + self.get_component_rich_style(
-                "level-meter--label", partial=True)
-            style = self._styles[name] = base if name is None else (
-                base + self.get_component_rich_style(name, partial=True))
-        return style
-
-    def notify_style_update(self) -> None:
-        self._styles.clear()
-        super().notify_style_update()
 
     def spans(self) -> list[tuple[str, str | None]]:
         """The line as (text, component class) runs: one run per stretch of equal cells."""
@@ -124,8 +105,8 @@ class LevelMeter(PaintedLines):
         which cost ten times the meter's own drawing at every repaint (bench/RESULTS.md)."""
         if y:
             return Strip([])
-        style = self._style
-        return Strip([Segment(text, style(name)) for text, name in self.spans()])
+        # The label's style is the base of the whole line, as it always was.
+        return Strip([Segment(text, self.line_style("level-meter--label", name)) for text, name in self.spans()])
 
     def plain(self) -> str:
         return "".join(text for text, _ in self.spans())

@@ -9,7 +9,7 @@ from rich.segment import Segment
 from textual.strip import Strip
 
 from tui.core import events as ev
-from tui.widgets.paint import PaintedLines
+from tui.widgets.paint import PaintedLines, fit
 
 SEP = " │ "
 _STATE_MARK = {ev.LIVE: "●", ev.PAUSED: "❚❚", ev.ERROR: "✖", ev.CLOSED: "■", ev.RECONNECTING: "↻"}
@@ -124,18 +124,13 @@ class StatusBar(PaintedLines):
         not fit ends in an ellipsis."""
         if y > 1:
             return Strip([])
-        base = self.visual_style.rich_style
-        sep = base + self.get_component_rich_style("status-bar--sep", partial=True)
         width = self.content_region.width or self.size.width
         segments = []
         for i, (_, part, cls) in enumerate(self.fitted(width, y)):
             if i:
-                segments.append(Segment(SEP, sep))
-            segments.append(Segment(part, base + self.get_component_rich_style(cls, partial=True) if cls else base))
-        strip = Strip(segments)
-        if strip.cell_length > width:
-            strip = Strip([*strip.crop(0, max(width - 1, 0)), Segment("…", segments[-1].style)])
-        return strip
+                segments.append(Segment(SEP, self.line_style("status-bar--sep")))
+            segments.append(Segment(part, self.line_style(cls)))
+        return fit(Strip(segments), width)
 
     def plain(self) -> str:
         return "\n".join("".join(seg.text for seg in self.render_line(y)) for y in (0, 1))
