@@ -47,8 +47,7 @@ class MicSource(ThreadFedSource):
         self._stream, opened_rate = self._open(rate, device_rate)
         super().__init__(self.device.name, opened_rate, rate, chunk_ms)
         self._held: list = []  # callback blocks not yet handed to the loop
-        self._held_n = 0
-        self._captured = 0  # device samples handed to the loop
+        self._captured = 0  # device samples captured
         self._hand_at = self._next_hand_over()
 
     def _open(self, rate: int, device_rate: int | None):
@@ -101,12 +100,11 @@ class MicSource(ThreadFedSource):
         block = indata.copy()  # indata is only valid during the callback
         self.levels.update(block, now)
         self._held.append(block)
-        self._held_n += frames
-        if self._captured + self._held_n >= self._hand_at:
+        self._captured += frames
+        if self._captured >= self._hand_at:
             t = now - _age(time_info, frames / self.device_rate)
             self._push((np.concatenate(self._held) if len(self._held) > 1 else block, t))
-            self._captured += self._held_n
-            self._held, self._held_n = [], 0
+            self._held = []
             self._hand_at = self._next_hand_over()
 
     def _next_hand_over(self) -> int:

@@ -256,13 +256,12 @@ class MainScreen(Screen):
         stay on screen, to read and save, until q (exit status 1 all the same)."""
         self.exit_code = code
         self._exit_message = f"captioner: {reason or 'failed'}" if code else None
-        if code and self.session.audio_error and not self.quitting:
+        stay = bool(code and self.session.audio_error and not self.quitting)
+        if stay:
             self._state, self._detail = ev.ERROR, reason
             self.live.set_placeholder(f"{_PLACEHOLDERS[ev.ERROR]}: press q to quit")
-            self.tick()
-            return
         self.tick()
-        if code or self.quitting:
+        if not stay and (code or self.quitting):
             self.app.exit(return_code=code, message=self._exit_message)
 
     def on_caption_log_unseen(self, message: CaptionLog.Unseen) -> None:
