@@ -82,7 +82,8 @@ class Watch:
             if self.secret in cmdline:
                 self.leaks.append(f"argv of {pid}: {cmdline!r}")
         for pid in family - {root}:
-            self.children[pid] = table.get(pid, (0, b""))[1]
+            # An exiting child (a zombie) has an empty argv: keep what an earlier scan saw.
+            self.children[pid] = table.get(pid, (0, b""))[1] or self.children.get(pid, b"")
             try:
                 environ = Path(f"/proc/{pid}/environ").read_bytes()
             except OSError:
