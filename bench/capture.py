@@ -27,7 +27,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 from vmic import play_until, start_vmic  # noqa: E402
 
-from tui.core.audio import open_source  # noqa: E402
+from tui.core.audio.inputs import open_source  # noqa: E402
 
 
 def speech_loop(folder: str) -> str:

@@ -35,9 +35,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import DATA, ServeProcess, figure, header, settings_for  # noqa: E402
 from engine import wer  # noqa: E402
 
-from tui.core import events as ev  # noqa: E402
-from tui.core.client import StreamingClient  # noqa: E402
-from tui.core.session import CaptionSession, RunOptions  # noqa: E402
+from tui.core.stream import events as ev  # noqa: E402
+from tui.core.stream.client import StreamingClient  # noqa: E402
+from tui.captioning import CaptionSession, RunOptions  # noqa: E402
 
 GAP_S = 2.0
 

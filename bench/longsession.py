@@ -34,9 +34,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import LECTURE, figure, header, pct, settings_for  # noqa: E402
 
-from tui.core import events as ev  # noqa: E402
-from tui.core.session import RunOptions  # noqa: E402
-from tui.core.transcript import FinalTurn, TimedWord  # noqa: E402
+from tui.core.stream import events as ev  # noqa: E402
+from tui.captioning import RunOptions  # noqa: E402
+from tui.core.transcript.model import FinalTurn, TimedWord  # noqa: E402
 
 BATCH = 20
 WARMUP = 1000

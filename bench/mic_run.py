@@ -57,7 +57,7 @@ class SendTimer:
     def install(self) -> None:
         from websockets.asyncio.client import ClientConnection
 
-        from tui.core.client import StreamingClient
+        from tui.core.stream.client import StreamingClient
 
         timer, add_frame, send = self, StreamingClient._add_frame, ClientConnection.send
 
@@ -86,8 +86,8 @@ def settings(folder: str, engine: str, url: str | None):
 
 
 async def run(seconds: float, engine: str, url: str | None, folder: str):
-    from tui.core import events as ev
-    from tui.core.session import CaptionSession, RunOptions
+    from tui.core.stream import events as ev
+    from tui.captioning import CaptionSession, RunOptions
 
     timer = SendTimer()
     timer.install()

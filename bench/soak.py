@@ -32,8 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import ServeProcess, figure, header, lecture_script, settings_for  # noqa: E402
 
-from tui.core import events as ev  # noqa: E402
-from tui.core.session import RunOptions, CaptionSession  # noqa: E402
+from tui.core.stream import events as ev  # noqa: E402
+from tui.captioning import RunOptions, CaptionSession  # noqa: E402
 from tui.server.scripted import timecode_pcm  # noqa: E402
 
 DROP_AFTER_MS = 20_000

@@ -12,9 +12,9 @@ import numpy as np
 import soundfile as sf
 
 from tui.config import load_settings
-from tui.core import events as ev
-from tui.core.session import RunOptions
-from tui.core.transcript import FinalTurn, Marker, TimedWord
+from tui.core.stream import events as ev
+from tui.captioning import RunOptions
+from tui.core.transcript.model import FinalTurn, Marker, TimedWord
 from tui.server.faults import Faults
 from tui.server.scripted import make_script
 from tui.server.server import LocalServer, ServerConfig

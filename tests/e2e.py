@@ -20,8 +20,8 @@ from pathlib import Path
 
 import psutil
 
-from tui.core.journal import read_journal
-from tui.core.transcript import Transcript
+from tui.core.transcript.journal import read_journal
+from tui.core.transcript.model import Transcript
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"

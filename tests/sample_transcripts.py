@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 
-from tui.core.transcript import FinalTurn, Marker, SessionInfo, TimedWord, Transcript
+from tui.core.transcript.model import FinalTurn, Marker, SessionInfo, TimedWord, Transcript
 
 TURN_TEXTS = [
     "And so, my fellow Americans, ask not what your country can do for you. "

@@ -9,8 +9,8 @@ from pathlib import Path
 import soundfile as sf
 
 from tui.config import load_settings
-from tui.core import events as ev
-from tui.core.session import CaptionSession, RunOptions
+from tui.core.stream import events as ev
+from tui.captioning import CaptionSession, RunOptions
 from tui.server.faults import Faults
 from tui.server.scripted import make_script, script_duration_ms, timecode_pcm
 from tui.server.server import LocalServer, ServerConfig

@@ -172,7 +172,7 @@ def _start_keepalive(mic: VMic) -> subprocess.Popen:
 def _rescan_portaudio() -> None:
     # PortAudio lists devices once at initialisation; an earlier import saw no server.
     if "sounddevice" in sys.modules:
-        from tui.core.devices import rescan
+        from tui.core.audio.devices import rescan
 
         rescan()
 

@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.messages import ExitApp
 
 from tui.config import Settings
-from tui.core.session import EXIT_BAD_INPUT, RunOptions, SetupError
+from tui.captioning import EXIT_BAD_INPUT, RunOptions, SetupError
 from tui.screens.commands import CaptionCommands
 from tui.screens.help import HelpScreen
 from tui.screens.main import SYSTEM_CLOCK, MainScreen
@@ -38,6 +38,7 @@ class CaptionerApp(App[None]):
         super().__init__()
         self.settings, self.options = settings, options or RunOptions()
         self.autostart, self.clock = autostart, clock
+        self.keys_in_force: dict[str, str] = {}  # binding id -> keys, after the config keymap
         self.main: MainScreen | None = None
         self.keymap_errors: list[str] = []
         self._signals: list[int] = []
@@ -65,7 +66,8 @@ class CaptionerApp(App[None]):
             self.keymap_errors = unknown
             self.notify(f"[keymap] has unknown binding ids: {', '.join(unknown)} (see ? for the ids)",
                         severity="warning", markup=False, timeout=10)
-        self.set_keymap({k: v for k, v in keymap.items() if k in known})
+        self.keys_in_force = {k: v for k, v in keymap.items() if k in known}
+        self.set_keymap(self.keys_in_force)
 
     @staticmethod
     def all_bindings() -> list[Binding]:
@@ -75,7 +77,7 @@ class CaptionerApp(App[None]):
         """(keys in force, description, binding id) for every binding, after the keymap."""
         rows = []
         for b in self.all_bindings():
-            keys = self._keymap.get(b.id, b.key) if b.id else b.key
+            keys = self.keys_in_force.get(b.id, b.key) if b.id else b.key
             rows.append((keys, b.description, b.id or ""))
         rows.append(("ctrl+p", "Command palette (everything else)", ""))
         return rows

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tui import __version__
 from tui.config import ConfigError, Settings, load_settings
+from tui.core.transcript.exports import FORMATS
 
 EXIT_USAGE = 2
 
@@ -90,8 +91,8 @@ class _Redact(logging.Filter):
 
 def _preflight(settings: Settings) -> None:
     """Settings that cannot work are bad settings (exit status 2), found before anything starts."""
-    from tui.core.client import Connection, StreamError
-    from tui.core.session import SetupError, resolve_engine
+    from tui.core.stream.client import Connection, StreamError
+    from tui.captioning import SetupError, resolve_engine
 
     if settings.api_key:
         for handler in logging.getLogger().handlers:
@@ -108,7 +109,7 @@ def _check_output(path: Path | None) -> None:
     """A transcript path that cannot be written is found now, not after a two-hour lecture."""
     if path is None:
         return
-    from tui.core.exports import format_for_path
+    from tui.core.transcript.exports import format_for_path
 
     try:
         format_for_path(path)
@@ -132,7 +133,7 @@ def run_app(argv: list[str]) -> int:
     settings = _settings(args)
     for warning in settings.warnings:
         print(f"captioner: warning: {warning}", file=sys.stderr)
-    from tui.core.session import RunOptions
+    from tui.captioning import RunOptions
 
     if args.demo and args.input:
         raise ConfigError("--demo and --input both name an input; use one")
@@ -167,15 +168,15 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(argv: list[str]) -> int:
-    from tui.server.cli import serve_main
+    from tui.server.command import serve_main
 
     return serve_main(argv)
 
 
 def _devices(argv: list[str]) -> int:
     argparse.ArgumentParser(prog="captioner devices", description="List audio input devices.").parse_args(argv)
-    from tui.core.audio import AudioError
-    from tui.core.devices import format_device_table, list_input_devices
+    from tui.core.audio.source import AudioError
+    from tui.core.audio.devices import format_device_table, list_input_devices
 
     try:
         print(format_device_table(list_input_devices()))
@@ -186,7 +187,7 @@ def _devices(argv: list[str]) -> int:
 
 
 def _sessions_dir(arg: Path | None) -> Path:
-    from tui.core.journal import default_sessions_dir
+    from tui.core.transcript.journal import default_sessions_dir
 
     return arg or default_sessions_dir()
 
@@ -195,7 +196,7 @@ def _sessions(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="captioner sessions", description="List past sessions (newest first).")
     ap.add_argument("--dir", type=Path, help="sessions folder (default: the platform data dir)")
     args = ap.parse_args(argv)
-    from tui.core.sessions import list_sessions, sessions_table
+    from tui.core.transcript.archive import list_sessions, sessions_table
 
     print(sessions_table(list_sessions(_sessions_dir(args.dir))))
     return 0
@@ -204,13 +205,13 @@ def _sessions(argv: list[str]) -> int:
 def _export(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(prog="captioner export", description="Write a past session's transcript.")
     ap.add_argument("session", help="'last', an id prefix, or a journal file")
-    ap.add_argument("-f", "--format", choices=("txt", "md", "srt", "vtt", "json"),
+    ap.add_argument("-f", "--format", choices=FORMATS,
                     help="format (default: from the -o extension, else txt)")
     ap.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     ap.add_argument("--dir", type=Path, help="sessions folder (default: the platform data dir)")
     args = ap.parse_args(argv)
-    from tui.core.exports import ExportError
-    from tui.core.sessions import export_session
+    from tui.core.transcript.exports import ExportError
+    from tui.core.transcript.archive import export_session
 
     try:
         result = export_session(_sessions_dir(args.dir), args.session, args.format, args.output)

@@ -15,7 +15,8 @@ from typing import Any
 
 from platformdirs import user_config_dir
 
-from tui.core import protocol
+from tui.core.stream import protocol
+from tui.core.transcript.exports import FORMATS
 
 API_KEY_ENV = "ASSEMBLYAI_API_KEY"
 CONFIG_ENV = "CAPTIONER_CONFIG"
@@ -79,7 +80,7 @@ SCHEMA: tuple[Key, ...] = (
     _k("audio", "record", "", "also save the audio sent to the service to this WAV file (empty: off)"),
     # --- output
     _k("output", "directory", "~/captions", "where the save key writes transcripts"),
-    _k("output", "format", "txt", "default format for the save key", choices=("txt", "md", "srt", "vtt", "json")),
+    _k("output", "format", "txt", "default format for the save key", choices=FORMATS),
     _k("output", "timestamps", True, "timestamps in txt/md exports"),
     # --- ui
     _k("ui", "timestamps", "offset", "timestamps in the caption log", choices=("off", "offset", "wall")),

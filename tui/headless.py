@@ -13,9 +13,9 @@ import sys
 from typing import TextIO
 
 from tui.config import Settings
-from tui.core import events as ev
-from tui.core.session import CaptionSession, RunOptions
-from tui.core.transcript import FinalTurn
+from tui.core.stream import events as ev
+from tui.captioning import CaptionSession, RunOptions
+from tui.core.transcript.model import FinalTurn
 
 
 def turn_json(turn: FinalTurn) -> str:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from tui.core import events as ev
+from tui.core.stream import events as ev
 
 
 @dataclass

@@ -22,11 +22,11 @@ from textual.widgets import Footer, Input, Label
 from textual.worker import Worker, WorkerState
 
 from tui import messages as m
+from tui import textual_hacks
 from tui.config import Settings
-from tui.core import events as ev
-from tui.core.exports import ExportError
-from tui.core.session import EXIT_FAILED, CaptionSession, RunOptions
-from tui.screens.compositor import CroppingCompositor
+from tui.core.stream import events as ev
+from tui.core.transcript.exports import ExportError
+from tui.captioning import EXIT_FAILED, CaptionSession, RunOptions
 from tui.screens.save import SaveDialog, default_save_path, save_transcript
 from tui.widgets.caption_log import CaptionLog
 from tui.widgets.live import LiveCaption
@@ -68,11 +68,11 @@ class MainScreen(Screen):
     def __init__(self, settings: Settings, options: RunOptions | None = None, *,
                  autostart: bool = True, clock: SimpleNamespace = SYSTEM_CLOCK) -> None:
         super().__init__()
-        self._compositor = CroppingCompositor()
+        textual_hacks.install_cropping_compositor(self)
         self.settings = settings
         self.clock = clock
         self.autostart = autostart
-        self.session = CaptionSession(settings, self._emit, options)
+        self.session = CaptionSession(settings, self.session_event, options)
         self.worker: Worker[int] | None = None
         self.exit_code: int | None = None  # set when the session has finished
         self.quitting = False
@@ -81,11 +81,7 @@ class MainScreen(Screen):
         self._ticks = 0
         self._status_every = max(round(STATUS_EVERY_S / self._tick_s), 1)
         self._live_painted = 0.0  # monotonic time the live line last changed
-        self._state, self._detail, self._attempt = "", "", 0
-        self._endpoint, self._expires_at = "", None
-        self._latency: float | None = None
-        self._ended_at: float | None = None
-        self._finish_reason = ""
+        self._ended_at: float | None = None  # on the screen's clock, to stop the elapsed time
         self._exit_message: str | None = None  # printed when the app exits after a failure
         mode = settings["ui.timestamps"]
         self._stamp_mode = mode if mode != "off" else "offset"
@@ -116,24 +112,10 @@ class MainScreen(Screen):
         self.query_one("#new-below").display = False
         self.live.set_placeholder(_PLACEHOLDERS[ev.STARTING])
         self.set_interval(1 / self.settings["ui.meter_rate"], self._on_tick, name="repaint")
-        self._prompt_screen_updates()
+        textual_hacks.prompt_screen_updates(self)
         self.tick()
         if self.autostart:
             self.start_session()
-
-    def _prompt_screen_updates(self) -> None:
-        """Let a change be drawn at the next frame, not one frame later (a Textual quirk).
-
-        Textual's screen update timer (60 Hz, paused while nothing changes) skips one frame
-        too many when it wakes up late (textual.timer.Timer._run, `count = int(... + 1)`),
-        so a caption arriving just after a screen update waited 17-33 ms for its frame, not
-        0-17 (bench/RESULTS.md, display latency). Without skipping, a paused timer fires as
-        soon as something changes. The screen still only updates when a widget changed,
-        which here is at most the meter rate plus the caption rate.
-        """
-        timer = getattr(self, "_update_timer", None)
-        if timer is not None and hasattr(timer, "_skip"):
-            timer._skip = False
 
     def start_session(self) -> None:
         self.worker = self.run_worker(self.session.run(), name="session", group="session",
@@ -141,7 +123,7 @@ class MainScreen(Screen):
 
     # ------------------------------------------------------------ from core
 
-    def _emit(self, event: ev.Event) -> None:
+    def session_event(self, event: ev.Event) -> None:
         """The session's callback (in the app's loop): store partials, post everything else."""
         if isinstance(event, ev.PartialTurn):
             self._partial = event.words
@@ -160,10 +142,6 @@ class MainScreen(Screen):
         message = m.wrap(event)
         if message is not None:
             self.post_message(message)
-
-    def show_partial(self, words: list[ev.LiveWord]) -> None:
-        """Replace the open turn (painted at the next tick), as the session's emit does."""
-        self._partial = words
 
     def tick(self, status: bool = True) -> None:
         """Fixed-rate repaint: the live line, the meter and the status bar, each only if changed.
@@ -185,19 +163,17 @@ class MainScreen(Screen):
     def status_view(self) -> StatusView:
         st = self.session.status()
         now = self._ended_at if self._ended_at is not None else self.clock.monotonic()
-        expires = st.expires_at or self._expires_at
         left = None
-        if expires and self._state not in (ev.CLOSED, ev.ERROR):
-            left = max(expires - self.clock.time(), 0.0)
-        latency = st.latency_ms if st.latency_ms is not None else self._latency
+        if st.expires_at and st.state not in (ev.CLOSED, ev.ERROR):
+            left = max(st.expires_at - self.clock.time(), 0.0)
+        latency = st.latency_ms
         # Values at the resolution the bar shows them (whole seconds, ms, percent): the view
         # is compared to skip repaints, and raw floats made the bar repaint at every tick.
         progress = st.progress
         if progress and progress[1]:
             progress = (round(progress[0] / progress[1], 2) * progress[1], progress[1])
         return StatusView(
-            state=self._state or st.state, detail=self._detail or st.detail, attempt=self._attempt,
-            engine=st.engine, endpoint=st.endpoint or self._endpoint,
+            state=st.state, detail=st.detail, attempt=st.attempt, engine=st.engine, endpoint=st.endpoint,
             elapsed_s=float(int(now - st.started)), left_s=None if left is None else float(int(left)),
             device=st.device, device_rate=st.device_rate, dropped=st.dropped, overflows=st.overflows,
             latency_ms=None if latency is None else float(round(latency)), progress=progress,
@@ -207,21 +183,14 @@ class MainScreen(Screen):
 
     def on_connection_changed(self, message: m.ConnectionChanged) -> None:
         e = message.event
-        self._state, self._detail, self._attempt = e.state, e.detail, e.attempt
         self.live.set_placeholder(_PLACEHOLDERS.get(e.state, e.state))
         if e.state == ev.RECONNECTING and e.detail:
             self.notify(f"connection lost: {e.detail}; reconnecting (attempt {e.attempt})",
                         severity="warning", markup=False)
         self.tick()
 
-    def on_session_started(self, message: m.SessionStarted) -> None:
-        self._endpoint, self._expires_at = message.event.endpoint, message.event.expires_at
-
     def on_turn_finalized(self, message: m.TurnFinalized) -> None:
-        with self.app.batch_update():
-            self.log_view.add(message.event.turn)
-            if message.event.latency_ms is not None:
-                self._latency = message.event.latency_ms
+        self.log_view.add(message.event.turn)
 
     def on_marker_placed(self, message: m.MarkerPlaced) -> None:
         self.log_view.add(message.event.marker)
@@ -235,21 +204,17 @@ class MainScreen(Screen):
             self.app.refresh(repaint=True)
 
     def on_session_finished(self, message: m.SessionFinished) -> None:
-        self._finish_reason = message.event.reason
+        """The one end of a session: its exit status and, on failure, the reason."""
         self._ended_at = self.clock.monotonic()
-        self.tick()
+        self.session_done(message.event.exit_code, message.event.reason)
 
     def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        if event.worker is not self.worker:
-            return
-        if event.state == WorkerState.SUCCESS:
-            self.session_done(int(event.worker.result or 0), self._finish_reason)
-        elif event.state == WorkerState.ERROR:
+        """run() reports every failure as Finished; a worker error is a bug in run() itself."""
+        if event.worker is self.worker and event.state == WorkerState.ERROR:
             error = event.worker.error
-            reason = f"internal error: {type(error).__name__}: {error}"
-            self._state, self._detail = ev.ERROR, reason
-            self.notify(reason, severity="error", markup=False)
-            self.session_done(EXIT_FAILED, reason)
+            finished = self.session.report_crash(f"internal error: {type(error).__name__}: {error}")
+            self.notify(finished.reason, severity="error", markup=False)
+            self.post_message(m.SessionFinished(finished))
 
     def session_done(self, code: int, reason: str) -> None:
         """The session is over. A failure ends the app, except a lost microphone: its captions
@@ -258,7 +223,6 @@ class MainScreen(Screen):
         self._exit_message = f"captioner: {reason or 'failed'}" if code else None
         stay = bool(code and self.session.audio_error and not self.quitting)
         if stay:
-            self._state, self._detail = ev.ERROR, reason
             self.live.set_placeholder(f"{_PLACEHOLDERS[ev.ERROR]}: press q to quit")
         self.tick()
         if not stay and (code or self.quitting):

@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, RadioButton, RadioSet
 
-from tui.core.exports import FORMATS, ExportError
+from tui.core.transcript.exports import FORMATS, ExportError
 
 
 def default_save_path(directory: str, fmt: str, now: float | None = None) -> Path:

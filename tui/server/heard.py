@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from tui.core.protocol import normalize_text
+from tui.core.stream.protocol import normalize_text
 from tui.server.recognizer import HeardWord
 
 TERMINAL = (".", "?", "!")

@@ -11,7 +11,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from tui.core.protocol import DEFAULT_SPEECH_MODEL, MAX_KEYTERM_CHARS, MAX_KEYTERMS, SPEECH_MODELS
+from tui.core.stream.protocol import DEFAULT_SPEECH_MODEL, MAX_KEYTERM_CHARS, MAX_KEYTERMS, SPEECH_MODELS
 
 ENCODINGS = ("pcm_s16le", "pcm_mulaw")
 _TRUE = {"true", "1", "yes", "on", "t", "y"}

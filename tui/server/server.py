@@ -20,11 +20,11 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
-from tui.core import protocol as p
-from tui.server.config import ServerConfig
+from tui.core.stream import protocol as p
+from tui.server.options import ServerConfig
 from tui.server.engines import create_engine
 from tui.server.recognizer import Engine
-from tui.server.session import Session, SessionRules
+from tui.server.connection import Session, SessionRules
 from tui.server.tokens import TokenIssuer, token_request
 
 log = logging.getLogger("tui.server")

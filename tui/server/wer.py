@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tui.core.protocol import normalize_text
+from tui.core.stream.protocol import normalize_text
 
 # Spelling variants that are not recognition errors (as common WER normalizers treat them).
 SPELLINGS = {"mr": "mister", "mrs": "missus", "dr": "doctor"}

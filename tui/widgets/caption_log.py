@@ -19,22 +19,8 @@ from textual.scroll_view import ScrollView
 from textual.selection import Selection
 from textual.strip import Strip
 
-from tui.core.transcript import FinalTurn, Marker
-
-_MARKER_WORDS = {"pause": "paused", "resume": "resumed", "reconnect": "reconnected", "gap": "audio lost"}
-
-
-def clock(ms: int) -> str:
-    """hh:mm:ss on the session timeline."""
-    s = max(ms, 0) // 1000
-    return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
-
-
-def marker_text(m: Marker) -> str:
-    """'paused 00:01:02–00:01:30', 'reconnected at 00:02:00: connection lost (1006)', ..."""
-    word = _MARKER_WORDS.get(m.kind, m.kind)
-    span = f"{clock(m.at_ms)}–{clock(m.at_ms + m.duration_ms)}" if m.duration_ms else f"at {clock(m.at_ms)}"
-    return f"{word} {span}" + (f": {m.detail}" if m.detail else "")
+from tui.core.transcript.model import FinalTurn, Marker
+from tui.core.transcript.wording import clock, marker_text
 
 
 def stamp(entry: FinalTurn | Marker, mode: str) -> str:

@@ -7,7 +7,7 @@ from rich.segment import Segment
 from rich.style import Style
 from textual.strip import Strip
 
-from tui.core.events import LiveWord
+from tui.core.stream.events import LiveWord
 from tui.widgets.paint import PaintedLines, fit
 
 

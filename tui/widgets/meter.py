@@ -6,7 +6,7 @@ from rich.segment import Segment
 from textual.strip import Strip
 
 from tui.widgets.paint import PaintedLines
-from tui.core.levels import CLIP_DB, FLOOR_DB, LevelSnapshot
+from tui.core.audio.levels import CLIP_DB, FLOOR_DB, LevelSnapshot
 
 NO_SIGNAL_AFTER_S = 3.0  # digital silence this long shows the "no signal" hint
 LABEL_W = 6  # "level "
@@ -41,7 +41,6 @@ class LevelMeter(PaintedLines):
         self.levels: LevelSnapshot | None = None
         self.ended = False
         self._key: tuple | None = None
-        self.repaints = 0  # how often show() asked for a repaint (for tests)
 
     def _bar_cells(self) -> int:
         return max(self.size.width - LABEL_W - TAIL_W, 8)
@@ -63,7 +62,6 @@ class LevelMeter(PaintedLines):
         if key == self._key:
             return False
         self._key = key
-        self.repaints += 1
         self.repaint()
         return True
 

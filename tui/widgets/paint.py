@@ -12,12 +12,13 @@ from dataclasses import dataclass
 
 from rich.segment import Segment
 from rich.style import Style as RichStyle
-from textual._compositor import LayoutUpdate
 from textual.color import Color
 from textual.geometry import Region, Size
 from textual.strip import Strip
 from textual.style import Style
 from textual.widget import Widget
+
+from tui import textual_hacks
 
 
 def fit(strip: Strip, width: int) -> Strip:
@@ -28,7 +29,7 @@ def fit(strip: Strip, width: int) -> Strip:
 
 
 @dataclass(frozen=True, slots=True)
-class Frame:
+class Surround:
     """What Textual's styles cache draws around a plain widget's content."""
 
     size: Size
@@ -42,7 +43,7 @@ class PaintedLines(Widget):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
-        self._frame: Frame | None = None
+        self._surround: Surround | None = None
         self._placed: tuple[object, Region | None] = (None, None)  # (compositor map, region)
         self._line_styles: dict[tuple[str | None, ...], RichStyle] = {}
 
@@ -52,7 +53,7 @@ class PaintedLines(Widget):
             self.refresh()
 
     def notify_style_update(self) -> None:
-        self._frame = None
+        self._surround = None
         self._line_styles.clear()
         super().notify_style_update()
 
@@ -70,20 +71,20 @@ class PaintedLines(Widget):
 
     def paint_now(self) -> bool:
         app, screen = self.app, self.screen
-        if (app.is_headless or app.is_inline or app._batch_count or app.screen is not screen
-                or screen._layout_required):  # positions may be about to change: a frame will come
+        if (app.is_headless or app.is_inline or app.screen is not screen
+                or textual_hacks.frame_pending(app, screen)):  # a frame will come anyway
             return False
         region = self._region_on_top(screen)
         lines = self.plain_lines() if region is not None else None
         if lines is None:
             return False
-        self._styles_cache.clear()  # a later frame renders the widget afresh
-        app._display(screen, LayoutUpdate([[line] for line in lines], region))
-        return True
+        return textual_hacks.write_lines(app, screen, self, lines, region)
 
     def _region_on_top(self, screen) -> Region | None:
         """The widget's region if it is wholly visible and nothing is drawn over it."""
-        widgets = screen._compositor.visible_widgets  # front to back; a new dict on any change
+        widgets = textual_hacks.visible_widgets(screen)
+        if widgets is None:
+            return None
         if self._placed[0] is not widgets:
             self._placed = (widgets, None)
             for other, (region, clip) in widgets.items():
@@ -98,14 +99,14 @@ class PaintedLines(Widget):
     def plain_lines(self) -> list[Strip] | None:
         """The lines as Textual's styles cache draws them (content, padding, background, the
         app's line filters); None for a widget with borders or effects, left to a frame."""
-        frame = self._frame
-        if frame is None or frame.size != self.size:
-            frame = self._frame = self._measure_frame()
-        if frame is None:
+        surround = self._surround
+        if surround is None or surround.size != self.size:
+            surround = self._surround = self._measure_surround()
+        if surround is None:
             return None
-        width, height = frame.size
-        top, right, bottom, left = frame.padding
-        inner = frame.inner
+        width, height = surround.size
+        top, right, bottom, left = surround.padding
+        inner = surround.inner
         filters = self.get_line_filters()
         lines = []
         for y in range(height):
@@ -116,17 +117,17 @@ class PaintedLines(Widget):
             else:
                 line = Strip.blank(width, inner)
             for line_filter in filters:
-                line = line.apply_filter(line_filter, frame.background)
+                line = line.apply_filter(line_filter, surround.background)
             lines.append(line)
         return lines
 
-    def _measure_frame(self) -> Frame | None:
+    def _measure_surround(self) -> Surround | None:
         styles = self.styles
         if (any(edge for edge, _ in styles.border) or any(edge for edge, _ in styles.outline)
                 or styles.tint.a or self.opacity != 1 or styles.text_opacity != 1
-                or self._border_title or self._border_subtitle
+                or textual_hacks.has_border_titles(self)
                 or (styles.has_rule("hatch") and styles.hatch != "none")):
             return None
         base_background, background = self.background_colors
         inner = Style(background=base_background + background).rich_style
-        return Frame(self.size, tuple(styles.padding), inner, background)
+        return Surround(self.size, tuple(styles.padding), inner, background)

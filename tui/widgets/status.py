@@ -8,21 +8,12 @@ from rich.cells import cell_len
 from rich.segment import Segment
 from textual.strip import Strip
 
-from tui.core import events as ev
+from tui.core.stream import events as ev
+from tui.core.transcript.wording import clock, duration
 from tui.widgets.paint import PaintedLines, fit
 
 SEP = " │ "
 _STATE_MARK = {ev.LIVE: "●", ev.PAUSED: "❚❚", ev.ERROR: "✖", ev.CLOSED: "■", ev.RECONNECTING: "↻"}
-
-
-def hms(seconds: float) -> str:
-    s = max(int(seconds), 0)
-    return f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}"
-
-
-def short_duration(seconds: float) -> str:
-    s = max(int(seconds), 0)
-    return f"{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}" if s >= 3600 else f"{s // 60}:{s % 60:02d}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +46,9 @@ class StatusView:
     def segments(self) -> list[tuple[int, str, str]]:
         """Line 1, the connection: (priority, text, style class); lower priority goes first when narrow."""
         segs = [(100, self.state_text(), f"status-bar--{self.state.split()[0]}")]
-        segs.append((90, hms(self.elapsed_s), ""))
+        segs.append((90, clock(self.elapsed_s * 1000), ""))
         if self.left_s is not None:
-            segs.append((50, f"{short_duration(self.left_s)} left", ""))
+            segs.append((50, f"{duration(self.left_s)} left", ""))
         if self.latency_ms is not None:
             segs.append((45, f"latency {self.latency_ms:.0f} ms", ""))
         if self.engine:
@@ -73,7 +64,7 @@ class StatusView:
         if self.progress:
             done, total = self.progress
             pct = 100 * done / total if total else 100
-            segs.append((70, f"{pct:3.0f}% of {short_duration(total)}", ""))
+            segs.append((70, f"{pct:3.0f}% of {duration(total)}", ""))
         drop_style = "status-bar--warn" if (self.dropped or self.overflows) else ""
         drops = f"dropped {self.dropped}" + (f" · overflows {self.overflows}" if self.overflows else "")
         segs.append((80 if drop_style else 30, drops, drop_style))

@@ -1,0 +1,44 @@
+"""Under the pinned Textual, every private part tui.textual_hacks reaches for is there.
+
+A Textual release that renames one makes the app fall back to plain refreshes (slower, still
+correct); this test is what notices: it fails if any fallback was taken.
+"""
+
+from __future__ import annotations
+
+import textual
+
+from test_snapshots import feed_live_session, frozen_app
+
+from tui import textual_hacks
+from tui.widgets.meter import LevelMeter
+
+
+async def test_no_fallback_is_taken_under_the_pinned_textual(tmp_path):
+    assert textual.__version__ == textual_hacks.WRITTEN_FOR, "check each private name, then update WRITTEN_FOR"
+    app = frozen_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await feed_live_session(pilot)
+        screen = app.main
+        assert isinstance(screen._compositor, textual_hacks.CroppingCompositor)
+        await pilot.pause(0.2)
+        assert not textual_hacks.frame_pending(app, screen)
+        widgets = textual_hacks.visible_widgets(screen)
+        meter = screen.query_one(LevelMeter)
+        assert meter in widgets
+        assert textual_hacks.write_lines(app, screen, meter, meter.plain_lines(), meter.region)
+        textual_hacks.prompt_screen_updates(screen)
+        assert screen._update_timer._skip is False
+        assert not textual_hacks.has_border_titles(meter)
+    assert textual_hacks.FALLBACKS == set()
+
+
+def test_a_missing_private_name_takes_the_plain_path(monkeypatch):
+    monkeypatch.setattr(textual_hacks, "FALLBACKS", set())
+
+    class Bare:
+        pass
+
+    assert textual_hacks.frame_pending(Bare(), Bare())  # so the widget refreshes instead
+    assert textual_hacks.visible_widgets(Bare()) is None
+    assert textual_hacks.FALLBACKS == {"App._batch_count", "Screen._compositor.visible_widgets"}

@@ -1,0 +1,1 @@
+"""Audio: sources (microphone, files, stdin), conversion, levels, recording."""

@@ -1,0 +1,90 @@
+"""Input level metering: RMS and peak in dBFS, peak hold with decay, clipping and silence.
+
+The capture side calls LevelTracker.update() once per block (single writer); the UI polls
+snapshot() at its own rate. State lives in one tuple replaced whole, so a reader on another
+thread always sees a consistent set of values without a lock.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+FLOOR_DB = -60.0  # the meter's bottom: anything quieter shows as this
+SILENCE_DB = -90.0  # below this a block counts as digital silence (1 LSB of int16 is -90.3)
+MIN_DB = -120.0  # what block_levels reports for all-zero input
+CLIP_DB = -1.0  # a peak at or above this is clipping
+HOLD_S = 1.5  # the peak-hold marker stays this long...
+DECAY_DB_PER_S = 20.0  # ...then falls at this rate
+
+
+def _db(x: float) -> float:
+    return max(MIN_DB, 20.0 * math.log10(x)) if x > 0 else MIN_DB
+
+
+def block_levels(samples: np.ndarray) -> tuple[float, float]:
+    """(rms_dbfs, peak_dbfs) of a block of int16 or float samples (any shape).
+
+    Full scale is 32768 for int16 and 1.0 for float, so a full-scale sine is -3.01 dBFS RMS.
+    """
+    x = np.asarray(samples)
+    if x.size == 0:
+        return MIN_DB, MIN_DB
+    scale = 32768.0 if x.dtype == np.int16 else 1.0
+    x = x.astype(np.float32, copy=False)
+    peak = float(np.max(np.abs(x))) / scale
+    rms = math.sqrt(float(np.mean(np.square(x, dtype=np.float64)))) / scale
+    return _db(rms), _db(peak)
+
+
+@dataclass(slots=True, frozen=True)
+class LevelSnapshot:
+    rms_db: float  # latest block, floored at FLOOR_DB
+    peak_db: float  # latest block, floored at FLOOR_DB
+    hold_db: float  # held peak, decaying after HOLD_S
+    clipping: bool  # a block peaked at or above CLIP_DB within the last HOLD_S
+    silent_for_s: float  # how long the input has been digital silence (0 if not silent)
+
+
+# (rms, peak, hold_peak, hold_time, silent_since or None, last_clip_time or None)
+_State = tuple[float, float, float, float, float | None, float | None]
+
+
+class LevelTracker:
+    """Levels of the most recent block plus a decaying peak hold; one writer, any readers."""
+
+    def __init__(self) -> None:
+        self._state: _State = (MIN_DB, MIN_DB, MIN_DB, 0.0, None, None)
+
+    def update(self, block: np.ndarray, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        rms, peak = block_levels(block)
+        _, _, hold, hold_t, silent_since, clip_t = self._state
+        if peak >= _decayed(hold, hold_t, now):
+            hold, hold_t = peak, now
+        if peak < SILENCE_DB:
+            silent_since = now if silent_since is None else silent_since
+        else:
+            silent_since = None
+        if peak >= CLIP_DB:
+            clip_t = now
+        self._state = (rms, peak, hold, hold_t, silent_since, clip_t)
+
+    def snapshot(self, now: float | None = None) -> LevelSnapshot:
+        now = time.monotonic() if now is None else now
+        rms, peak, hold, hold_t, silent_since, clip_t = self._state
+        return LevelSnapshot(
+            rms_db=max(FLOOR_DB, rms),
+            peak_db=max(FLOOR_DB, peak),
+            hold_db=max(FLOOR_DB, _decayed(hold, hold_t, now)),
+            clipping=clip_t is not None and now - clip_t <= HOLD_S,
+            silent_for_s=0.0 if silent_since is None else max(0.0, now - silent_since),
+        )
+
+
+def _decayed(hold_db: float, hold_t: float, now: float) -> float:
+    late = now - hold_t - HOLD_S
+    return hold_db if late <= 0 else hold_db - DECAY_DB_PER_S * late

@@ -1,0 +1,169 @@
+"""Microphone capture with sounddevice (PortAudio).
+
+The PortAudio callback only copies the block, updates the level meter and overflow count,
+and hands the block to the event loop with call_soon_threadsafe (non-blocking), stamped with
+when its last sample was captured (from PortAudio's stamps, on time.monotonic's clock).
+Resampling and chunking happen in frames(), on the loop.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from tui.core.audio.source import ALTERNATIVES, AudioError, ThreadFedSource
+from tui.core.audio.devices import DeviceInfo, select_device, sounddevice
+
+BLOCK_MS = 20  # callback block: small, so a frame waits at most this long for its last block
+# A sound server's device: 10 ms blocks end exactly where a 50 ms frame ends, so no frame
+# waits for the rest of a block. PortAudio's ALSA sizes its periods from the latency (at its
+# default 'high' it hands over two 10 ms blocks back to back every 20 ms): ask for 20 ms.
+# That small a buffer is safe there because the server buffers behind ALSA's plugin (no
+# overflow and no lost sample with 500 ms callback stalls, measured on PulseAudio). Raw
+# hardware keeps BLOCK_MS and PortAudio's default latency: a late callback would overflow it.
+SERVER_BLOCK_MS = 10
+SERVER_LATENCY_S = 0.02
+IDLE_S = 2.0  # no block for this long while running means the device has gone
+FALLBACK_RATES = (16000, 48000, 44100)
+
+
+class MicSource(ThreadFedSource):
+    idle_timeout = IDLE_S
+    meter_frames = False  # the callback meters raw device blocks
+
+    def __init__(
+        self,
+        spec: str | int | None = None,
+        *,
+        rate: int = 16000,
+        chunk_ms: int = 50,
+        device_rate: int | None = None,
+    ) -> None:
+        self._sd = sounddevice()
+        self.device: DeviceInfo = select_device(spec)
+        self._stream = None
+        self._closed = False
+        self._stream, opened_rate = self._open(rate, device_rate)
+        super().__init__(self.device.name, opened_rate, rate, chunk_ms)
+        self._held: list = []  # callback blocks not yet handed to the loop
+        self._captured = 0  # device samples captured
+        self._hand_at = self._next_hand_over()
+
+    def _open(self, rate: int, device_rate: int | None):
+        """Open (not start) a stream at the requested rate, else the rate that suits the device.
+
+        A sound server converts to `rate` (the service's) with a good resampler of its own, so
+        ours is skipped, and with it the 2-22 ms of audio soxr holds back. Raw hardware is
+        opened at its own rate and resampled here: ALSA's plug resampler is poor.
+        """
+        if device_rate:
+            rates = [device_rate]
+        else:
+            rates = [rate] if self.device.sound_server else []
+            rates += [self.device.default_rate, *FALLBACK_RATES]
+        rates = list(dict.fromkeys(rates))
+        channels = dict.fromkeys((1, min(2, self.device.channels)))  # mono, else downmix
+        error: Exception | None = None
+        for r in rates:
+            for ch in channels:
+                try:
+                    return self._input_stream(r, ch), r
+                except self._sd.PortAudioError as exc:
+                    error = exc
+        hint = "set audio.device_rate = 0 (automatic), or " if device_rate else "is another program using it? "
+        raise AudioError(
+            f"cannot open input device #{self.device.index} '{self.device.name}' at "
+            f"{'/'.join(map(str, rates))} Hz ({_reason(error)}): {hint}"
+            f"pick another with `captioner devices`, or {ALTERNATIVES}"
+        )
+
+    def _input_stream(self, rate: int, channels: int):
+        server = self.device.sound_server
+        return self._sd.InputStream(
+            device=self.device.index,
+            samplerate=rate,
+            channels=channels,
+            dtype="float32",
+            blocksize=rate * (SERVER_BLOCK_MS if server else BLOCK_MS) // 1000,
+            latency=SERVER_LATENCY_S if server else None,  # None: PortAudio's default ('high')
+            callback=self._callback,
+            finished_callback=self._finished,
+        )
+
+    # ---------------------------------------------------------- PortAudio thread
+
+    def _callback(self, indata, frames, time_info, status) -> None:
+        now = time.monotonic()
+        if status.input_overflow:
+            self.overflows += 1
+        block = indata.copy()  # indata is only valid during the callback
+        self.levels.update(block, now)
+        self._held.append(block)
+        self._captured += frames
+        if self._captured >= self._hand_at:
+            t = now - _age(time_info, frames / self.device_rate)
+            self._push((np.concatenate(self._held) if len(self._held) > 1 else block, t))
+            self._held = []
+            self._hand_at = self._next_hand_over()
+
+    def _next_hand_over(self) -> int:
+        """Device samples captured when the loop should next be woken with the held blocks.
+
+        At the service's rate a frame is exactly chunk_ms of device samples: hand over when
+        one is complete (20 wake-ups a second, not 100 with 10 ms blocks). Resampled audio
+        goes over block by block: the resampler decides when a frame comes out.
+        """
+        if self.device_rate != self.rate:
+            return 0
+        per_frame = self.rate * self.chunk_ms // 1000
+        return (self._captured // per_frame + 1) * per_frame
+
+    def _finished(self) -> None:
+        if not self.stopped:
+            self._push(AudioError(self._lost("the audio stream stopped")))
+
+    # ---------------------------------------------------------------- event loop
+
+    def _start(self) -> None:
+        try:
+            self._stream.start()
+        except self._sd.PortAudioError as exc:
+            raise AudioError(self._lost(f"could not start ({_reason(exc)})")) from None
+
+    def _idle(self) -> AudioError | None:
+        return AudioError(self._lost(f"no audio for {IDLE_S:g} s"))
+
+    def _close(self) -> None:
+        if self._closed or self._stream is None:
+            return
+        self._closed = True
+        self._stopping.set()  # so the finished callback knows this stop was ours
+        try:
+            self._stream.close(ignore_errors=True)
+        except Exception:  # a vanished device can fail even to close; nothing left to do
+            pass
+
+    def _lost(self, what: str) -> str:
+        return (
+            f"microphone '{self.name}' {what}: it may have been unplugged or the sound server "
+            f"stopped. Check `captioner devices` and start again, or {ALTERNATIVES}"
+        )
+
+
+def _age(time_info, block_s: float) -> float:
+    """Seconds since the block's last sample was captured, by PortAudio's own stamps.
+
+    A block can wait in the host API's buffer before its callback runs (two callbacks back to
+    back when a period holds two blocks), so arrival time alone would make frames look newer
+    than they are. Only the difference of two stamps is used, so their clock does not matter.
+    0 when the host API gives no usable stamp (inputBufferAdcTime 0, or an age past 1 s).
+    """
+    adc = time_info.inputBufferAdcTime
+    age = time_info.currentTime - adc - block_s
+    return age if adc > 0 and 0 < age < 1.0 else 0.0
+
+
+def _reason(exc: Exception | None) -> str:
+    text = str(exc.args[0]) if exc is not None and exc.args else str(exc)
+    return text.rstrip(".") or "unknown error"

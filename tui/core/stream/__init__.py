@@ -1,0 +1,1 @@
+"""The v3 stream: protocol messages, the streaming client, turn assembly, events."""

@@ -1,0 +1,1 @@
+"""The transcript: turns and markers, the crash-safe journal, exports, past sessions."""

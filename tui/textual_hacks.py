@@ -1,0 +1,129 @@
+"""Every use of Textual's private parts, in one place (written for Textual 8.2.8).
+
+The render path reaches past Textual's public API twice, both for measured reasons
+(bench/RESULTS.md): painting the meter, live line and status bar straight to the terminal,
+and a compositor that renders only the changed rows. Each function here checks that the
+private attribute it needs is there; when a Textual release renames one, it takes a plain,
+public fallback (a normal refresh) and records the name in FALLBACKS, so the app keeps
+working and tests/unit/test_textual_hacks.py fails loudly under the pinned version.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from textual.geometry import Region
+from textual.strip import Strip
+
+log = logging.getLogger(__name__)
+
+WRITTEN_FOR = "8.2.8"
+FALLBACKS: set[str] = set()  # private names found missing at run time
+
+try:  # Textual 8.2: textual._compositor holds the compositor and its update types
+    from textual._compositor import Compositor, LayoutUpdate
+except ImportError:  # pragma: no cover - only on a Textual that moved them
+    Compositor = LayoutUpdate = None  # type: ignore[assignment,misc]
+    FALLBACKS.add("textual._compositor")
+
+
+def _fallback(name: str) -> None:
+    if name not in FALLBACKS:
+        FALLBACKS.add(name)
+        log.warning("Textual %s has no %s (written for %s): using the plain path",
+                    _version(), name, WRITTEN_FOR)
+
+
+def _version() -> str:
+    import textual
+
+    return getattr(textual, "__version__", "?")
+
+
+def _has(obj: object, name: str, where: str) -> bool:
+    if hasattr(obj, name):
+        return True
+    _fallback(f"{where}.{name}")
+    return False
+
+
+# ------------------------------------------------------------------ direct painting
+
+
+def frame_pending(app, screen) -> bool:
+    """True while a batch update or a layout is pending: positions may be about to change."""
+    if not (_has(app, "_batch_count", "App") and _has(screen, "_layout_required", "Screen")):
+        return True
+    return bool(app._batch_count or screen._layout_required)
+
+
+def visible_widgets(screen) -> dict | None:
+    """The compositor's map of visible widgets, front to back (a new dict on any change)."""
+    compositor = getattr(screen, "_compositor", None)
+    if compositor is None or not hasattr(compositor, "visible_widgets"):
+        _fallback("Screen._compositor.visible_widgets")
+        return None
+    return compositor.visible_widgets
+
+
+def write_lines(app, screen, widget, lines: list[Strip], region: Region) -> bool:
+    """Write `lines` over `region` through the app's output, as a partial frame would."""
+    if LayoutUpdate is None or not (_has(app, "_display", "App") and _has(widget, "_styles_cache", "Widget")):
+        return False
+    widget._styles_cache.clear()  # a later frame renders the widget afresh
+    app._display(screen, LayoutUpdate([[line] for line in lines], region))
+    return True
+
+
+def has_border_titles(widget) -> bool:
+    """Whether the widget draws a border title or subtitle (Textual keeps them private)."""
+    return bool(getattr(widget, "_border_title", None) or getattr(widget, "_border_subtitle", None))
+
+
+# ------------------------------------------------------------------ the screen
+
+
+class CroppingCompositor(Compositor or object):  # type: ignore[misc]
+    """Textual's partial update asks every widget whose *clip* (its container's area) overlaps
+    the changed area to render all of its visible lines, and then keeps only the changed
+    ones: each 30 Hz meter repaint rendered all seven widgets of the screen, most of the
+    app's CPU (bench/RESULTS.md). Here a widget renders only its lines on the changed rows.
+    The picture is the same (tests/app/test_compositor.py)."""
+
+    def _get_renders(self, crop: Region | None = None) -> Iterable[tuple[Region, Region, list[Strip]]]:
+        if crop is None:
+            yield from super()._get_renders(crop)  # type: ignore[misc]
+            return
+        intersection = Region.intersection
+        top, bottom = crop.y, crop.bottom
+        for widget, (region, clip) in self.visible_widgets.items():  # type: ignore[attr-defined]
+            # Whole rows: the update writes whole chops (widget edge to widget edge) of a row.
+            clip = intersection(clip, Region(clip.x, top, clip.width, bottom - top))
+            x, y, width, height = intersection(region, clip)
+            if width and height:
+                yield region, clip, widget.render_lines(Region(x - region.x, y - region.y, width, height))
+
+
+def install_cropping_compositor(screen) -> None:
+    """Give the screen the compositor that renders only the changed rows."""
+    if Compositor is None or not hasattr(Compositor, "_get_renders") or not _has(screen, "_compositor", "Screen"):
+        _fallback("Compositor._get_renders")
+        return
+    screen._compositor = CroppingCompositor()
+
+
+def prompt_screen_updates(screen) -> None:
+    """Let a change be drawn at the next frame, not one frame later (a Textual quirk).
+
+    Textual's screen update timer (60 Hz, paused while nothing changes) skips one frame
+    too many when it wakes up late (textual.timer.Timer._run, `count = int(... + 1)`),
+    so a caption arriving just after a screen update waited 17-33 ms for its frame, not
+    0-17 (bench/RESULTS.md, display latency). Without skipping, a paused timer fires as
+    soon as something changes.
+    """
+    timer = getattr(screen, "_update_timer", None)
+    if timer is None:
+        return  # not mounted yet
+    if _has(timer, "_skip", "Timer"):
+        timer._skip = False
