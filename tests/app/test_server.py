@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
 import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import numpy as np

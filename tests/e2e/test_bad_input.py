@@ -12,10 +12,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+from configs import write_config
 import pytest
-
 from streaming import write_wav
-import paths
 
 TIMEOUT = 60
 
@@ -167,18 +166,10 @@ def test_a_good_run_still_works(tmp_path, server_url):
     assert len(list((tmp_path / "data").rglob("*.jsonl"))) == 1
 
 
-ROOT = paths.ROOT
-
-
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(text)
-    path.chmod(0o600)
-    return path
 
 
 def test_bad_config_exits_2_with_one_line_and_starts_nothing(tmp_path):
-    path = write(tmp_path, '[audio]\nsample_rate = 12345\n')
+    path = write_config(tmp_path, '[audio]\nsample_rate = 12345\n')
     proc = subprocess.run([sys.executable, "-m", "tui", "--config", str(path), "--plain",
                            "--input", "nothing.wav"], capture_output=True, text=True, timeout=60,
                           env={**os.environ, "CAPTIONER_DATA_DIR": str(tmp_path / "data")})

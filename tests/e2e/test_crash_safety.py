@@ -9,9 +9,9 @@ import sys
 import textwrap
 from pathlib import Path
 
+import paths
 import soundfile as sf
 
-import paths
 from tui.core.transcript.journal import read_journal
 
 FIXTURE = str(paths.DATA / "jfk.wav")

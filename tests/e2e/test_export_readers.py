@@ -1,52 +1,23 @@
-"""Moved from test_exports.py: the tests of it that run real processes."""
+"""Exports read back by other programs (ffmpeg), and a real full disk: the export tests that run processes."""
 
 from __future__ import annotations
-import contextlib
+
 import html
 import json
-import os
 import random
 import re
-import shutil
 import subprocess
 import sys
-import tempfile
 import textwrap
 from pathlib import Path
-import pytest
+
+import paths
 import srt
 import webvtt
-from markdown_it import MarkdownIt
-from sample_transcripts import STARTED, TURN_TEXTS, info, make_turn, sample_transcript
-from tui.core.transcript.cues import MAX_CUE_MS, MAX_LINE, MIN_CUE_MS, build_cues, wrap
-from tui.core.transcript.exports import FORMATS, ExportError, clock, cue_time, format_for_path, render, write_export
-from tui.core.transcript.journal import Journal, read_journal
-from tui.core.transcript.model import FinalTurn, Marker, TimedWord, Transcript
-import paths
+from sample_transcripts import make_turn, sample_transcript, stress_transcript
 
-
-HOUR = 3_600_000
-
-
-def stress_transcript() -> Transcript:
-    """Edge cases on one timeline: hours in, no punctuation, an overlong word, no words."""
-    rng = random.Random(3)
-    t = Transcript(info())
-    base = 3 * HOUR + 25 * 60_000
-    t.add(make_turn(0, "Okay.", base, rng))  # one-word turn
-    run_on = " ".join(["we kept going without any punctuation at all"] * 6)
-    t.add(make_turn(1, run_on, base + 2_000, rng))
-    long_word = "Pneumonoultramicroscopicsilicovolcanoconiosis-related"
-    t.add(make_turn(2, f"The word {long_word} is long.", base + 40_000, rng))
-    t.add(FinalTurn(3, base + 50_000, base + 58_000, TURN_TEXTS[1], [], STARTED))  # no word timings
-    t.add(FinalTurn(4, base + 60_000, base + 60_000, "Instant.", [], STARTED))  # zero-length span
-    # Word timings that overlap the previous turn (e.g. after a reconnect re-anchored the clock).
-    t.add(make_turn(5, "Overlapping start, then fine.", base + 59_500, rng))
-    # Formatted text whose tokens differ from the words: "$5" was heard as "five dollars".
-    words = [TimedWord("it", base + 70_000, base + 70_200), TimedWord("costs", base + 70_250, base + 70_600),
-             TimedWord("five", base + 70_650, base + 70_900), TimedWord("dollars", base + 70_950, base + 71_400)]
-    t.add(FinalTurn(6, base + 70_000, base + 71_400, "It costs $5.", words, STARTED))
-    return t
+from tui.core.transcript.exports import write_export
+from tui.core.transcript.model import Transcript
 
 
 def _write_srt(t: Transcript, directory: Path) -> Path:

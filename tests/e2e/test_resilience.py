@@ -5,7 +5,6 @@ misbehaves on purpose, then checks: same turns, same order, no duplicates, no au
 """
 
 import asyncio
-import os
 import random
 import signal
 import subprocess

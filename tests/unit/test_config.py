@@ -1,23 +1,14 @@
 """Config: strict schema, precedence, one-line errors, the example file."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
 
+import paths
+from configs import write_config
 import pytest
 
 from tui.config import ConfigError, example_toml, load_settings
-import paths
 
 ROOT = paths.ROOT
 
-
-def write(tmp_path: Path, text: str) -> Path:
-    path = tmp_path / "config.toml"
-    path.write_text(text)
-    path.chmod(0o600)
-    return path
 
 
 def test_example_file_is_current_and_loads():
@@ -38,7 +29,7 @@ def test_every_key_is_documented_in_the_example():
 
 
 def test_precedence_flag_over_env_over_file_over_default(tmp_path):
-    path = write(tmp_path, '[service]\nengine = "local"\napi_key = "from-file"\n[ui]\nscrollback = 200\n')
+    path = write_config(tmp_path, '[service]\nengine = "local"\napi_key = "from-file"\n[ui]\nscrollback = 200\n')
     s = load_settings(path, env={"ASSEMBLYAI_API_KEY": "from-env"}, overrides={"service.engine": "assemblyai"})
     assert s["service.engine"] == "assemblyai"  # flag beats file
     assert s.api_key == "from-env"  # env beats file
@@ -58,7 +49,7 @@ def test_precedence_flag_over_env_over_file_over_default(tmp_path):
     ("[service\n", "not valid TOML"),
 ])
 def test_bad_values_name_file_key_and_allowed(tmp_path, text, expected):
-    path = write(tmp_path, text)
+    path = write_config(tmp_path, text)
     with pytest.raises(ConfigError) as err:
         load_settings(path, env={})
     message = str(err.value)
@@ -68,14 +59,14 @@ def test_bad_values_name_file_key_and_allowed(tmp_path, text, expected):
 
 
 def test_secret_value_is_not_echoed(tmp_path):
-    path = write(tmp_path, "[service]\napi_key = 12345\n")
+    path = write_config(tmp_path, "[service]\napi_key = 12345\n")
     with pytest.raises(ConfigError) as err:
         load_settings(path, env={})
     assert "12345" not in str(err.value)
 
 
 def test_key_in_world_readable_file_warns(tmp_path):
-    path = write(tmp_path, '[service]\napi_key = "k"\n')
+    path = write_config(tmp_path, '[service]\napi_key = "k"\n')
     path.chmod(0o644)
     assert any("chmod 600" in w for w in load_settings(path, env={}).warnings)
     path.chmod(0o600)
@@ -88,5 +79,5 @@ def test_missing_explicit_config_is_an_error(tmp_path):
 
 
 def test_keymap_section_is_read(tmp_path):
-    path = write(tmp_path, '[keymap]\npause = "space,p,k"\n')
+    path = write_config(tmp_path, '[keymap]\npause = "space,p,k"\n')
     assert load_settings(path, env={}).keymap == {"pause": "space,p,k"}

@@ -5,10 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import stat
-import subprocess
-import sys
 import threading
 from pathlib import Path
 

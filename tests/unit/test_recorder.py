@@ -1,14 +1,9 @@
-import os
-import signal
-import subprocess
-import sys
-import textwrap
 
+import paths
 import pytest
 import soundfile as sf
 
 from tui.core.audio.recorder import WavRecorder
-import paths
 
 FIXTURE = str(paths.DATA / "jfk.wav")
 

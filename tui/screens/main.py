@@ -26,7 +26,7 @@ from tui import textual_hacks
 from tui.config import Settings
 from tui.core.stream import events as ev
 from tui.core.transcript.exports import ExportError
-from tui.captioning import EXIT_FAILED, CaptionSession, RunOptions
+from tui.captioning import CaptionSession, RunOptions
 from tui.screens.save import SaveDialog, default_save_path, save_transcript
 from tui.widgets.caption_log import CaptionLog
 from tui.widgets.live import LiveCaption
