@@ -1,0 +1,68 @@
+"""Speakers: the one place that turns a label (A, B, ...) into the name a person reads, and
+splits a turn into same-speaker spans from its words' labels.
+
+A speaker's name is the one a person gave it (renames are kept per transcript), else its
+short label ("A"). Everything that shows a speaker (screen, exports, headless) asks here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tui.core.transcript.model import FinalTurn
+
+
+def speaker_name(label: str | None, names: dict[str, str] | None = None) -> str | None:
+    """The name shown for a label; None when the speaker is not known."""
+    if not label:
+        return None
+    return (names or {}).get(label) or label
+
+
+def parse_rename(text: str) -> tuple[str, str]:
+    """"A=Alice" -> ("A", "Alice"); ValueError naming the form otherwise."""
+    label, sep, name = text.partition("=")
+    label, name = label.strip(), " ".join(name.split())
+    if not sep or not label or not name:
+        raise ValueError(f"--speaker {text!r}: use LABEL=NAME, e.g. A=Alice")
+    return label, name
+
+
+@dataclass(slots=True)
+class Span:
+    """Consecutive text of one turn said by one speaker (label None: not known)."""
+
+    speaker: str | None
+    text: str
+    start_ms: int
+    end_ms: int
+
+
+def word_speakers(turn: FinalTurn) -> list[str | None]:
+    """Each word's speaker: its own label, else the turn's (the reference's fallback)."""
+    return [w.speaker or turn.speaker for w in turn.words]
+
+
+def speaker_spans(turn: FinalTurn) -> list[Span]:
+    """The turn split where its words' speakers change; one span when they don't.
+
+    The text's tokens are mapped onto the words proportionally (as cues do): the formatted
+    text can merge or split words ("$5" for "five dollars").
+    """
+    words = list(turn.words)
+    texts = turn.text.split()
+    labels = word_speakers(turn)
+    if not words or not texts or len(set(labels)) <= 1:
+        return [Span(labels[0] if labels else turn.speaker, turn.text, turn.start_ms, turn.end_ms)]
+    n, m = len(words), len(texts)
+    spans: list[Span] = []
+    for i, text in enumerate(texts):
+        a = i * n // m
+        who = labels[a]
+        if spans and spans[-1].speaker == who:
+            span = spans[-1]
+            span.text += " " + text
+            span.end_ms = max(span.end_ms, words[a].end_ms)
+        else:
+            spans.append(Span(who, text, words[a].start_ms, words[a].end_ms))
+    return spans
