@@ -39,7 +39,8 @@ class Words(Sequence[TimedWord]):
         self._texts = self.SEP.join(w.text.replace(self.SEP, " ") for w in words) if words else None
         self._nums = array("i")
         for w in words:
-            self._nums.extend((w.start_ms, w.end_ms, round(w.confidence * 1e6)))
+            # Confidence is 0..1; a nonsense value from the wire must not overflow the int32.
+            self._nums.extend((w.start_ms, w.end_ms, round(min(max(w.confidence, 0.0), 1.0) * 1e6)))
         # Most turns have no word speakers: then no list at all.
         speakers = tuple(w.speaker for w in words)
         self._speakers = speakers if any(speakers) else None
