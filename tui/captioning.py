@@ -67,6 +67,7 @@ class Status:
     latency_ms: float | None
     progress: tuple[float, float] | None
     realtime_factor: float | None = None
+    model_used: str | None = None  # only when the service runs another model than asked
 
 
 class SetupError(Exception):
@@ -164,7 +165,7 @@ class CaptionSession:
             device=src.name if src else "", device_rate=src.device_rate if src else 0,
             dropped=cl.frames_dropped if cl else 0, overflows=src.overflows if src else 0,
             latency_ms=self._latency_ms, progress=src.progress if src else None,
-            realtime_factor=self._realtime_factor,
+            realtime_factor=self._realtime_factor, model_used=cl.model_used if cl else None,
         )
 
     def save(self, path: Path, fmt: str | None = None) -> Path:
@@ -315,11 +316,11 @@ class CaptionSession:
     def rename_speaker(self, label: str, name: str) -> None:
         """A person named a speaker: kept in the transcript and the journal, shown everywhere."""
         self.transcript.speaker_names[label] = name
-        self._journal_write(lambda j: j.append_name(label, name))
+        self._journal_write(lambda j: j.append_name(label, name), after_close=True)
         self._emit(ev.SpeakerRenamed(label, name))
 
-    def _journal_write(self, write) -> None:
-        if self.journal and not self.journal.closed:
+    def _journal_write(self, write, after_close: bool = False) -> None:
+        if self.journal and (after_close or not self.journal.closed):
             try:
                 write(self.journal)
             except OSError as exc:

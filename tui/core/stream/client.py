@@ -193,6 +193,7 @@ class StreamingClient:
         self._drains: set[asyncio.Task] = set()
         self._turn_index = 0
         self._model_warned = False
+        self.model_used: str | None = None  # set when the service runs another model than asked
         self.expires_at: float | None = None
         self.frames_dropped = 0
         self.last_latency_ms: float | None = None
@@ -519,6 +520,7 @@ class StreamingClient:
         if not asked or not isinstance(used, str) or used == asked or self._model_warned:
             return
         self._model_warned = True
+        self.model_used = used
         text = f"the service runs {used}, not the requested {asked}"
         log.warning("%s", text)
         self.emit(ev.Notice("warning", text))

@@ -121,7 +121,18 @@ class Journal:
                      "word_speakers": [w.speaker for w in turn.words]})
 
     def append_name(self, label: str, name: str) -> None:
-        self._write({"type": "speaker_name", "label": label, "name": name})
+        """A speaker's name; also after close (a person may rename once the session is over)."""
+        record = {"type": "speaker_name", "label": label, "name": name}
+        if not self._closed:
+            self._write(record)
+            return
+        line = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_CLOEXEC", 0))
+        try:
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
 
     def close(self, audio_duration_s: float | None = None, session_duration_s: float | None = None) -> None:
         """Write the footer, fsync and close; calling it again does nothing."""
