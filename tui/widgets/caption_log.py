@@ -51,7 +51,7 @@ class CaptionLog(ScrollView, can_focus=True):
     CaptionLog { height: 1fr; overflow-x: hidden; overflow-y: auto; }
     CaptionLog > .caption-log--time { color: $text-muted; }
     CaptionLog > .caption-log--speaker { color: $accent; text-style: bold; }
-    CaptionLog > .caption-log--language { color: $secondary; }
+    CaptionLog > .caption-log--language { color: $text-secondary; }
     CaptionLog > .caption-log--marker { color: $text-warning; text-style: italic; }
     CaptionLog > .caption-log--match { background: $warning-muted; }
     CaptionLog > .caption-log--current-match { background: $warning; color: $background; text-style: bold; }
