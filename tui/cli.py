@@ -216,12 +216,16 @@ def _export(argv: list[str]) -> int:
                     help="format (default: from the -o extension, else txt)")
     ap.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     ap.add_argument("--dir", type=Path, help="sessions folder (default: the platform data dir)")
+    ap.add_argument("--speaker", action="append", default=[], metavar="LABEL=NAME",
+                    help="name a speaker in this export, e.g. --speaker A=Alice (repeatable)")
     args = ap.parse_args(argv)
     from tui.core.transcript.exports import ExportError
     from tui.core.transcript.archive import export_session
+    from tui.core.transcript.speakers import parse_rename
 
     try:
-        result = export_session(_sessions_dir(args.dir), args.session, args.format, args.output)
+        names = dict(parse_rename(text) for text in args.speaker)
+        result = export_session(_sessions_dir(args.dir), args.session, args.format, args.output, names)
     except (ValueError, ExportError) as exc:
         print(f"captioner: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import subprocess
+
+import webvtt
 
 from apphelpers import options_for, settings_for, wait_for
+from e2e import PYTHON, ROOT
 from textual.widgets import Input
 
 from tui.app import CaptionerApp
@@ -85,6 +89,12 @@ async def test_speakers_revision_and_rename_on_screen_journal_and_export(tmp_pat
     journal = read_journal(journal_path)
     assert journal.speaker_names == {"B": "Bob"}
     assert "<v Bob>Hello Rupert, welcome back." in render(journal, "vtt")
+    # The rename survives a restart: a new `captioner export` process reads it from the journal.
+    vtt = tmp_path / "old.vtt"
+    done = subprocess.run([PYTHON, "-m", "tui", "export", str(journal_path), "-o", str(vtt)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert [c.voice for c in webvtt.read(str(vtt))] == ["A", "Bob", "Bob"]
 
 
 async def test_rename_without_speakers_says_so(tmp_path):
