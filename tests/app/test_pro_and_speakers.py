@@ -87,3 +87,22 @@ async def test_heartbeat_reports_the_real_time_factor(tmp_path):
     factors = [e.realtime_factor for e in events.of(ev.ServiceLoad)]
     assert factors and 0.5 < factors[-1] < 1.5, factors  # paced at real time
     assert session.status().realtime_factor == factors[-1]
+
+
+async def test_offline_engine_follows_the_model_and_never_invents_speakers(tmp_path):
+    """The real offline model behind `captioner serve`, asked for a Pro model and speaker labels."""
+    from paths import DATA
+    from tui.server.server import LocalServer, ServerConfig
+
+    async with LocalServer(ServerConfig(engine="moonshine")) as server:
+        settings = settings_for(tmp_path, server.url, service__speech_model="universal-3-5-pro",
+                                service__speaker_labels=True)
+        code, events, session = await run_session(tmp_path, settings, DATA / "jfk.wav", speed=4.0)
+    assert code == 0
+    finals = [e.turn for e in events.of(ev.TurnFinal)]
+    assert finals and "country" in " ".join(t.text for t in finals).lower()
+    assert all(t.speaker is None and all(w.speaker is None for w in t.words) for t in finals)
+    assert events.of(ev.SpeechDetected)  # Pro: SpeechStarted before the turns
+    partial_words = [w for e in events.of(ev.PartialTurn) for w in e.words]
+    assert partial_words and not any(w.final for w in partial_words)  # whole-turn provisional partials
+    assert not events.of(ev.TurnRevised)

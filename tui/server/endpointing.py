@@ -129,9 +129,9 @@ class TurnDetector:
         return out + [turn]
 
     def _label(self, heard: list[HeardWord]) -> str | None:
-        if not self.settings.speaker_labels:
-            return None
-        return dominant_speaker(heard) or "PENDING"  # not attributed yet (addendum 3)
+        """The turn's speaker_label: only from an engine that knows speakers (never invented);
+        a script may say PENDING/UNKNOWN, as the service does for turns not attributed yet."""
+        return dominant_speaker(heard) if self.settings.speaker_labels else None
 
     def silence_ms(self, audio_ms: int) -> int:
         end = self._hyp.speech_end_ms
