@@ -106,3 +106,19 @@ async def test_offline_engine_follows_the_model_and_never_invents_speakers(tmp_p
     partial_words = [w for e in events.of(ev.PartialTurn) for w in e.words]
     assert partial_words and not any(w.final for w in partial_words)  # whole-turn provisional partials
     assert not events.of(ev.TurnRevised)
+
+
+async def test_languages_per_turn_with_language_detection(tmp_path):
+    _, script = script_file(tmp_path)
+    for turn, code in zip(script["turns"], ("en", "es", "es", "en")):
+        turn["language"] = code
+    async with local_server(script) as server:
+        settings = settings_for(tmp_path, server.url, service__speech_model="universal-streaming-multilingual",
+                                service__language_detection=True)
+        code, events, session = await run_session(tmp_path, settings, scripted_audio(tmp_path, script))
+    assert code == 0
+    assert [(t.language, t.language_confidence) for t in session.transcript.turns] == \
+        [("en", 1.0), ("es", 1.0), ("es", 1.0), ("en", 1.0)]
+    doc = json.loads(render(session.transcript, "json"))
+    assert [t["language"] for t in doc["turns"]] == ["en", "es", "es", "en"]
+    assert doc["turns"][1]["language_confidence"] == 1.0

@@ -140,3 +140,37 @@ def test_client_warns_once_when_the_service_runs_another_model():
     client._check_model("universal-3-5-pro")
     client._check_model("universal-3-5-pro")
     assert seen == [ev.Notice("warning", "the service runs universal-3-5-pro, not the requested universal-3-6-pro")]
+
+
+class _Live:
+    """The parts of an open session that _handle reads for these messages."""
+
+    def __init__(self):
+        self.clock = SessionClock()
+        self.assembler = TurnAssembler(self.clock, False, lambda: 0, lambda w: None, lambda t: None)
+        self.outcome = None
+
+
+def handled(frame: str) -> list:
+    seen = []
+    client = StreamingClient(Connection("ws://127.0.0.1:9/v3/ws", {}), seen.append)
+    assert client._handle(_Live(), p.parse_server_message(frame)) is False  # the session goes on
+    return seen
+
+
+def test_warning_is_a_notice_and_the_session_goes_on():
+    assert handled('{"type":"Warning","warning":"slow audio","warning_code":1234}') == [
+        ev.Notice("warning", "service warning: slow audio (1234)")]
+
+
+def test_speech_started_and_heartbeat_reach_the_front_end():
+    assert handled('{"type":"SpeechStarted","timestamp":4480,"confidence":0.950008}') == [ev.SpeechDetected(4480)]
+    assert handled('{"type":"Heartbeat","total_audio_received_ms":45000,"total_duration_ms":45205,'
+                   '"realtime_factor":0.9964,"max_speech_probability":0.999954}') == [ev.ServiceLoad(0.9964)]
+
+
+def test_silence_llm_gateway_and_unknown_types_are_tolerated():
+    for frame in ('{"type":"Silence","start_ms":10,"end_ms":900}',
+                  '{"type":"LLMGatewayResponse","turn_order":0,"transcript":"Hi.","data":{}}',
+                  '{"type":"BrandNew","x":1}'):
+        assert handled(frame) == []

@@ -114,6 +114,7 @@ class Session:
             in_model_formatting=self.rules.config.in_model_formatting,
             pro=prm.pro,
             speaker_labels=prm.speaker_labels,
+            language_detection=prm.language_detection,
         )
 
     def _start_timers(self, limit: float) -> list[asyncio.Task]:

@@ -37,6 +37,7 @@ class TurnSettings:
     #: The Pro family's behaviour (whole-turn revisable partials, SpeechStarted).
     pro: bool = False
     speaker_labels: bool = False
+    language_detection: bool = False
 
 
 def estimate_confidence(words: list[HeardWord]) -> float:
@@ -169,8 +170,17 @@ class TurnDetector:
             if s.format_turns and not s.in_model_formatting:
                 messages.append(self._final(heard, confidence, True))
         self._note_revision(heard, messages[-1])
+        self._detect_language(heard, messages)
         self.turn_order += 1
         return messages
+
+    def _detect_language(self, heard: list[HeardWord], finals: list[Turn]) -> None:
+        """With language_detection: the final turns carry the turn's language, if the engine knows it."""
+        counts = Counter(w.language for w in heard if w.language)
+        if self.settings.language_detection and counts:
+            code, n = counts.most_common(1)[0]
+            for turn in finals:
+                turn.language_code, turn.language_confidence = code, round(n / len(heard), 4)
 
     def _pro_final(self, heard: list[HeardWord]) -> Turn:
         words = pro_words(heard, True, self.settings.speaker_labels)

@@ -9,6 +9,7 @@ formatted words on the session's audio timeline:
 With repeat the script loops, each pass shifted by its duration, so long sessions keep
 producing turns.
 
+A turn may name its "language" (reported with language_detection).
 Speakers and revisions: a turn may name its "speaker" (and a "revised_speaker" that the
 end-of-session speaker pass corrects it to); a word may carry a fourth element, an object
 with its own "speaker", "revised_speaker", or a "draft": the first guess at the word, which
@@ -143,6 +144,7 @@ class _ScriptWord:
     speaker: str | None = None
     revised_speaker: str | None = None
     draft: str | None = None
+    language: str | None = None
 
 
 class ScriptedRecognizer(Recognizer):
@@ -174,7 +176,7 @@ class ScriptedRecognizer(Recognizer):
             speaker = more.get("speaker", turn.get("speaker"))
             self._pending.append(_ScriptWord(text, start + offset, end + offset, n, 0.0, speaker,
                                              more.get("revised_speaker", turn.get("revised_speaker")),
-                                             more.get("draft")))
+                                             more.get("draft"), turn.get("language")))
         self._next_turn += 1
         return True
 
@@ -219,7 +221,7 @@ class ScriptedRecognizer(Recognizer):
         now = self._now
         return [HeardWord(w.text, round(w.start + w.shift), round(w.end + w.shift), 1.0, w.speaker,
                           w.draft if w.draft and now < w.end + REVISE_AFTER_MS else None,
-                          w.revised_speaker if w.revised_speaker != w.speaker else None)
+                          w.revised_speaker if w.revised_speaker != w.speaker else None, w.language)
                 for w in self._open]
 
     def finalize(self) -> list[HeardWord]:
