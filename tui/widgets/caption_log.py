@@ -193,13 +193,9 @@ class CaptionLog(ScrollView, can_focus=True):
         row.lines = self._wrap(row.entry, serial, row)
 
     def _voices(self, text: Text, entry: FinalTurn, row: _Row) -> str:
-        """The turn's language tag and speaker names (each where it changes); returns the body."""
-        if entry.language and entry.language != row.language:
-            text.append(f"[{entry.language}]", self.get_component_rich_style("caption-log--language", partial=True))
-            text.append(" ")
-        row.language = entry.language or row.language
-        body = []
-        for span in speaker_spans(entry):
+        """The turn's speaker names and language tag (each where it changes); returns the body."""
+        body: list[str] = []
+        for i, span in enumerate(speaker_spans(entry)):
             name = speaker_name(span.speaker, self.speaker_names)
             if name and name != row.speaker:
                 if body:
@@ -208,7 +204,11 @@ class CaptionLog(ScrollView, can_focus=True):
                 text.append(f"{name}:", speaker_style(span.speaker or ""))
                 text.append(" ")
             row.speaker = name or row.speaker
+            if i == 0 and entry.language and entry.language != row.language:
+                text.append(f"[{entry.language}]", self.get_component_rich_style("caption-log--language", partial=True))
+                text.append(" ")
             body.append(span.text)
+        row.language = entry.language or row.language
         return " ".join(body)
 
     def _wrap(self, entry: FinalTurn | Marker, serial: int, row: _Row | None = None) -> list[Text]:
