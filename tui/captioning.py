@@ -26,7 +26,7 @@ from tui.core.transcript.exports import ExportError, write_export
 from tui.core.transcript.journal import Journal, default_sessions_dir
 from tui.core.audio.recorder import WavRecorder
 from tui.core.transcript.model import Marker, SessionInfo, Transcript
-from tui.service_params import connection_params, ignored_settings
+from tui.service_params import connection_params, ignored_settings, max_turn_silence
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +120,7 @@ class CaptionSession:
         self.paused = True
         self._pause_started = (self._timeline_ms, time.time())
         if self.client:  # what was said before the pause is captioned now, not after it
-            silence = self.client.end_turn_with_silence(self.settings["service.max_turn_silence"] + PAUSE_PAD_MS)
+            silence = self.client.end_turn_with_silence(max_turn_silence(self.settings) + PAUSE_PAD_MS)
             if self._recorder:
                 self._recorder.write(silence)
         self._emit_state(ev.PAUSED)

@@ -61,3 +61,10 @@ def ignored_settings(settings: Settings) -> list[str]:
     if settings["service.max_speakers"] and not settings["service.speaker_labels"]:
         out.append("service.max_speakers is not sent: it needs speaker_labels (--speakers)")
     return out
+
+
+def max_turn_silence(settings: Settings) -> int:
+    """The longest silence that still belongs to a turn, as the chosen model applies it."""
+    if p.is_pro_model(settings["service.speech_model"]) and not _changed(settings, "service.max_turn_silence"):
+        return p.MODE_SILENCE[settings["service.mode"] or "balanced"][1]
+    return settings["service.max_turn_silence"]

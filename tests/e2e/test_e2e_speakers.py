@@ -89,12 +89,14 @@ def test_pro_model_from_a_config_file_prints_each_formatted_turn_once(tmp_path):
     script, wav = talk(tmp_path)
     env = captioner_env(tmp_path)
     config = tmp_path / "pro.toml"
-    config.write_text('[service]\nspeech_model = "universal-3-6-pro"\n')
+    config.write_text('[service]\nspeech_model = "universal-3-6-pro"\nformat_turns = false\n')
     with Server("--engine", "scripted", "--script", str(script)) as server:
         code, lines, err = run(["--config", str(config), "--url", server.url, "--input", str(wav),
                                 "--plain", "--speed", "2"], env)
     assert code == 0, err
     assert lines == TURNS  # formatted, once each, in order, and nothing else
+    assert "captioner: service.format_turns is not sent: universal-3-6-pro is the Pro family, " \
+           "which ignores it" in err.splitlines()
     assert "mourning" not in "\n".join(lines)
 
 

@@ -82,3 +82,23 @@ def test_speakers_and_languages(tmp_path):
 def test_max_speakers_range(tmp_path):
     with pytest.raises(ConfigError, match="service.max_speakers must be a number from 0 to 10"):
         settings(tmp_path, '[service]\nmax_speakers = 11\n')
+
+
+def test_status_bar_shows_the_model_the_service_runs_and_its_real_time_factor():
+    from tui.widgets.status import StatusView
+
+    texts = [(text, style) for _, text, style in StatusView(model_used="universal-3-5-pro",
+                                                            realtime_factor=0.99).segments()]
+    assert ("model universal-3-5-pro", "status-bar--warn") in texts and ("RTF 0.99", "") in texts
+    fast = [text for _, text, _ in StatusView(realtime_factor=1.3).segments()]
+    assert "RTF 1.30: faster than real time" in fast
+
+
+def test_pause_waits_out_the_models_own_turn_silence(tmp_path):
+    from tui.service_params import max_turn_silence
+
+    assert max_turn_silence(settings(tmp_path)) == 1280
+    assert max_turn_silence(settings(tmp_path, '[service]\nspeech_model = "universal-3-6-pro"\n'
+                                                'mode = "max_accuracy"\n')) == 2560
+    assert max_turn_silence(settings(tmp_path, '[service]\nspeech_model = "universal-3-6-pro"\n'
+                                                'max_turn_silence = 900\n')) == 900
