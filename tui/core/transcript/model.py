@@ -48,6 +48,11 @@ class Words(Sequence[TimedWord]):
     def __len__(self) -> int:
         return len(self._nums) // 3
 
+    @property
+    def has_speakers(self) -> bool:
+        """Whether any word carries its own speaker (without decoding the words)."""
+        return self._speakers is not None
+
     def __iter__(self) -> Iterator[TimedWord]:
         if self._texts is None:
             return

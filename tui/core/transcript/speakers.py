@@ -49,9 +49,11 @@ def speaker_spans(turn: FinalTurn) -> list[Span]:
     The text's tokens are mapped onto the words proportionally (as cues do): the formatted
     text can merge or split words ("$5" for "five dollars").
     """
+    if not getattr(turn.words, "has_speakers", True):
+        return [Span(turn.speaker, turn.text, turn.start_ms, turn.end_ms)]  # the common case, cheap
     words = list(turn.words)
     texts = turn.text.split()
-    labels = word_speakers(turn)
+    labels = [w.speaker or turn.speaker for w in words]
     if not words or not texts or len(set(labels)) <= 1:
         return [Span(labels[0] if labels else turn.speaker, turn.text, turn.start_ms, turn.end_ms)]
     n, m = len(words), len(texts)
