@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zlib
+from functools import lru_cache
 
 from rich.style import Style
 
@@ -10,6 +11,7 @@ from rich.style import Style
 PALETTE = ("#3f9fff", "#e8892b", "#3fb34f", "#c061cb", "#1fb5b5", "#c9a20a", "#e0525e", "#7c7cf0")
 
 
+@lru_cache(maxsize=256)
 def speaker_style(label: str) -> Style:
     """A: the first colour, B: the second, ...; other labels by a stable hash."""
     if len(label) == 1 and "A" <= label <= "Z":

@@ -53,6 +53,15 @@ class Words(Sequence[TimedWord]):
         """Whether any word carries its own speaker (without decoding the words)."""
         return self._speakers is not None
 
+    @property
+    def speakers(self) -> tuple[str | None, ...]:
+        """Each word's own speaker label (None where it has none), without decoding the words."""
+        return self._speakers or (None,) * len(self)
+
+    def span_ms(self, i: int) -> tuple[int, int]:
+        """Word i's (start_ms, end_ms), without decoding it."""
+        return self._nums[3 * i], self._nums[3 * i + 1]
+
     def __iter__(self) -> Iterator[TimedWord]:
         if self._texts is None:
             return

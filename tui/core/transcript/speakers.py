@@ -49,22 +49,25 @@ def speaker_spans(turn: FinalTurn) -> list[Span]:
     The text's tokens are mapped onto the words proportionally (as cues do): the formatted
     text can merge or split words ("$5" for "five dollars").
     """
-    if not getattr(turn.words, "has_speakers", True):
+    words = turn.words  # Words (FinalTurn makes sure): read without decoding each word
+    if not words.has_speakers:  # type: ignore[attr-defined]
         return [Span(turn.speaker, turn.text, turn.start_ms, turn.end_ms)]  # the common case, cheap
-    words = list(turn.words)
+    labels = [s or turn.speaker for s in words.speakers]  # type: ignore[attr-defined]
     texts = turn.text.split()
-    labels = [w.speaker or turn.speaker for w in words]
-    if not words or not texts or len(set(labels)) <= 1:
-        return [Span(labels[0] if labels else turn.speaker, turn.text, turn.start_ms, turn.end_ms)]
-    n, m = len(words), len(texts)
+    if not texts or len(set(labels)) <= 1:
+        return [Span(labels[0], turn.text, turn.start_ms, turn.end_ms)]
+    n, m = len(labels), len(texts)
     spans: list[Span] = []
+    pieces: list[list[str]] = []
     for i, text in enumerate(texts):
         a = i * n // m
-        who = labels[a]
-        if spans and spans[-1].speaker == who:
-            span = spans[-1]
-            span.text += " " + text
-            span.end_ms = max(span.end_ms, words[a].end_ms)
+        start, end = words.span_ms(a)  # type: ignore[attr-defined]
+        if spans and spans[-1].speaker == labels[a]:
+            pieces[-1].append(text)
+            spans[-1].end_ms = max(spans[-1].end_ms, end)
         else:
-            spans.append(Span(who, text, words[a].start_ms, words[a].end_ms))
+            spans.append(Span(labels[a], "", start, end))
+            pieces.append([text])
+    for span, words_of in zip(spans, pieces):
+        span.text = " ".join(words_of)
     return spans
