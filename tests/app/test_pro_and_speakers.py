@@ -97,7 +97,7 @@ async def test_offline_engine_follows_the_model_and_never_invents_speakers(tmp_p
     async with LocalServer(ServerConfig(engine="moonshine")) as server:
         settings = settings_for(tmp_path, server.url, service__speech_model="universal-3-5-pro",
                                 service__speaker_labels=True)
-        code, events, session = await run_session(tmp_path, settings, DATA / "jfk.wav", speed=4.0)
+        code, events, session = await run_session(tmp_path, settings, DATA / "jfk.wav", speed=2.0)
     assert code == 0
     finals = [e.turn for e in events.of(ev.TurnFinal)]
     assert finals and "country" in " ".join(t.text for t in finals).lower()
