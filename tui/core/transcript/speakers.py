@@ -38,11 +38,6 @@ class Span:
     end_ms: int
 
 
-def word_speakers(turn: FinalTurn) -> list[str | None]:
-    """Each word's speaker: its own label, else the turn's (the reference's fallback)."""
-    return [w.speaker or turn.speaker for w in turn.words]
-
-
 def speaker_spans(turn: FinalTurn) -> list[Span]:
     """The turn split where its words' speakers change; one span when they don't.
 
