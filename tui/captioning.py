@@ -26,6 +26,7 @@ from tui.core.transcript.exports import ExportError, write_export
 from tui.core.transcript.journal import Journal, default_sessions_dir
 from tui.core.audio.recorder import WavRecorder
 from tui.core.transcript.model import Marker, SessionInfo, Transcript
+from tui.service_params import connection_params, ignored_settings, max_turn_silence
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +66,8 @@ class Status:
     overflows: int
     latency_ms: float | None
     progress: tuple[float, float] | None
+    realtime_factor: float | None = None
+    model_used: str | None = None  # only when the service runs another model than asked
 
 
 class SetupError(Exception):
@@ -84,21 +87,6 @@ def resolve_engine(settings: Settings) -> str:
     return engine
 
 
-def connection_params(settings: Settings) -> dict:
-    params = {
-        "sample_rate": settings["audio.sample_rate"],
-        "encoding": "pcm_s16le",
-        "speech_model": settings["service.speech_model"],
-        "format_turns": settings["service.format_turns"],
-        "end_of_turn_confidence_threshold": settings["service.end_of_turn_confidence_threshold"],
-        "min_turn_silence": settings["service.min_turn_silence"],
-        "max_turn_silence": settings["service.max_turn_silence"],
-    }
-    if settings["service.keyterms"]:
-        params["keyterms_prompt"] = list(settings["service.keyterms"])
-    return params
-
-
 class CaptionSession:
     def __init__(self, settings: Settings, emit: Callable[[ev.Event], None],
                  options: RunOptions | None = None) -> None:
@@ -116,6 +104,7 @@ class CaptionSession:
         self._timeline_ms = 0.0
         self._state, self._detail, self._attempt = ev.STARTING, "", 0
         self._endpoint, self._expires_at, self._latency_ms = "", None, None
+        self._realtime_factor: float | None = None  # from Heartbeat, when asked for
         self._started = time.monotonic()
         self._recorder: WavRecorder | None = None
         self._server = None
@@ -131,7 +120,7 @@ class CaptionSession:
         self.paused = True
         self._pause_started = (self._timeline_ms, time.time())
         if self.client:  # what was said before the pause is captioned now, not after it
-            silence = self.client.end_turn_with_silence(self.settings["service.max_turn_silence"] + PAUSE_PAD_MS)
+            silence = self.client.end_turn_with_silence(max_turn_silence(self.settings) + PAUSE_PAD_MS)
             if self._recorder:
                 self._recorder.write(silence)
         self._emit_state(ev.PAUSED)
@@ -176,6 +165,7 @@ class CaptionSession:
             device=src.name if src else "", device_rate=src.device_rate if src else 0,
             dropped=cl.frames_dropped if cl else 0, overflows=src.overflows if src else 0,
             latency_ms=self._latency_ms, progress=src.progress if src else None,
+            realtime_factor=self._realtime_factor, model_used=cl.model_used if cl else None,
         )
 
     def save(self, path: Path, fmt: str | None = None) -> Path:
@@ -218,6 +208,9 @@ class CaptionSession:
             # Our own server keeps up faster than real time and tolerates minutes of lead.
             conn.catchup_rate = max(LOCAL_CATCHUP_RATE, opts.speed * 1.5)
             conn.catchup_lead_ms = LOCAL_CATCHUP_LEAD_MS
+        for warning in ignored_settings(s):
+            log.warning("%s", warning)
+            self._emit(ev.Notice("warning", warning))
         self.client = StreamingClient(conn, self.on_stream_event, buffer_s=s["service.reconnect_buffer_s"],
                                       chunk_ms=s["audio.chunk_ms"])
         info = self.transcript.info
@@ -290,6 +283,10 @@ class CaptionSession:
             self._record(event.turn, forward=False)
             if event.latency_ms is not None:
                 self._latency_ms = event.latency_ms
+        elif isinstance(event, ev.TurnRevised):
+            self._revise(event.turn)
+        elif isinstance(event, ev.ServiceLoad):
+            self._realtime_factor = event.realtime_factor
         elif isinstance(event, ev.SessionBegan):
             self._endpoint, self._expires_at = event.endpoint, event.expires_at
         elif isinstance(event, ev.MarkerAdded):
@@ -310,6 +307,24 @@ class CaptionSession:
                 self._emit(ev.Notice("error", f"journal write failed: {exc.strerror}"))
         if forward:
             self._emit(ev.MarkerAdded(entry))
+
+    def _revise(self, turn) -> None:
+        """Corrected speakers of a final turn: transcript, then an appended journal record."""
+        self.transcript.add(turn)
+        self._journal_write(lambda j: j.append_revision(turn))
+
+    def rename_speaker(self, label: str, name: str) -> None:
+        """A person named a speaker: kept in the transcript and the journal, shown everywhere."""
+        self.transcript.speaker_names[label] = name
+        self._journal_write(lambda j: j.append_name(label, name), after_close=True)
+        self._emit(ev.SpeakerRenamed(label, name))
+
+    def _journal_write(self, write, after_close: bool = False) -> None:
+        if self.journal and (after_close or not self.journal.closed):
+            try:
+                write(self.journal)
+            except OSError as exc:
+                self._emit(ev.Notice("error", f"journal write failed: {exc.strerror}"))
 
     def _emit_state(self, state: str, detail: str = "") -> None:
         self._state, self._detail, self._attempt = state, detail, 0

@@ -32,6 +32,10 @@ def _app_parser() -> argparse.ArgumentParser:
     ap.add_argument("--engine", choices=("auto", "assemblyai", "local"), help="speech engine")
     ap.add_argument("--url", help="streaming endpoint, e.g. ws://127.0.0.1:8765/v3/ws")
     ap.add_argument("--region", choices=("auto", "us", "eu"), help="AssemblyAI data zone")
+    ap.add_argument("--model", metavar="ID", help="speech model id, e.g. universal-3-6-pro "
+                    "(default: universal-streaming-english; see config.example.toml)")
+    ap.add_argument("--speakers", action="store_true", default=None, help="label speakers (A, B, ...)")
+    ap.add_argument("--max-speakers", type=int, metavar="N", help="with --speakers: at most N speakers (0: no cap)")
     ap.add_argument("--temporary-token", action="store_true", default=None,
                     help="connect with a short-lived token instead of the key")
     ap.add_argument("--insecure", action="store_true", default=None,
@@ -52,6 +56,9 @@ def _settings(args: argparse.Namespace) -> Settings:
         "service.engine": args.engine,
         "service.url": args.url,
         "service.region": args.region,
+        "service.speech_model": args.model,
+        "service.speaker_labels": args.speakers,
+        "service.max_speakers": args.max_speakers,
         "service.temporary_token": args.temporary_token,
         "service.insecure": args.insecure,
         "audio.record": args.record,
@@ -209,12 +216,16 @@ def _export(argv: list[str]) -> int:
                     help="format (default: from the -o extension, else txt)")
     ap.add_argument("-o", "--output", type=Path, help="file to write (default: stdout)")
     ap.add_argument("--dir", type=Path, help="sessions folder (default: the platform data dir)")
+    ap.add_argument("--speaker", action="append", default=[], metavar="LABEL=NAME",
+                    help="name a speaker in this export, e.g. --speaker A=Alice (repeatable)")
     args = ap.parse_args(argv)
     from tui.core.transcript.exports import ExportError
     from tui.core.transcript.archive import export_session
+    from tui.core.transcript.speakers import parse_rename
 
     try:
-        result = export_session(_sessions_dir(args.dir), args.session, args.format, args.output)
+        names = dict(parse_rename(text) for text in args.speaker)
+        result = export_session(_sessions_dir(args.dir), args.session, args.format, args.output, names)
     except (ValueError, ExportError) as exc:
         print(f"captioner: {exc}", file=sys.stderr)
         return EXIT_USAGE

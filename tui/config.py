@@ -37,6 +37,7 @@ class Key:
     high: float | None = None
     kind: type | tuple[type, ...] | None = None  # defaults to type(default)
     secret: bool = False
+    pattern: str = ""  # "model": a model id (protocol.is_model_id)
 
     @property
     def dotted(self) -> str:
@@ -55,11 +56,23 @@ SCHEMA: tuple[Key, ...] = (
     _k("service", "region", "auto", "AssemblyAI data zone", choices=("auto", "us", "eu")),
     _k("service", "api_key", "", "AssemblyAI API key; prefer the ASSEMBLYAI_API_KEY environment variable", secret=True),
     _k("service", "temporary_token", False, "mint a short-lived token (GET /v3/token) and connect with it"),
-    _k("service", "speech_model", protocol.DEFAULT_SPEECH_MODEL, "speech model sent on every connection",
-       choices=protocol.SPEECH_MODELS),
-    _k("service", "format_turns", True, "punctuation, casing and number formatting of finished turns"),
-    _k("service", "end_of_turn_confidence_threshold", 0.4, "semantic end-of-turn threshold", low=0.0, high=1.0,
-       kind=(float, int)),
+    _k("service", "speech_model", protocol.DEFAULT_SPEECH_MODEL, "speech model sent on every connection "
+       "(any model id; see the list above)", pattern="model"),
+    _k("service", "format_turns", True, "Universal-Streaming: punctuation, casing and number formatting "
+       "of finished turns (the Pro family always formats)"),
+    _k("service", "end_of_turn_confidence_threshold", 0.4, "Universal-Streaming: semantic end-of-turn "
+       "threshold", low=0.0, high=1.0, kind=(float, int)),
+    _k("service", "mode", "", "Pro family: turn-taking preset (empty: the service's default, balanced)",
+       choices=("",) + protocol.MODES),
+    _k("service", "prompt", "", "Pro family: context about the audio, at most 1750 characters (empty: none)"),
+    _k("service", "language_codes", [], "Pro family: languages to favour, ISO 639-1 codes, at most 10",
+       kind=list),
+    _k("service", "language_detection", False, "multilingual and Pro: report each turn's language"),
+    _k("service", "speaker_labels", False, "label speakers (A, B, ...) in turns and exports"),
+    _k("service", "max_speakers", 0, "with speaker_labels: at most this many speakers (0: no cap)",
+       low=0, high=10),
+    _k("service", "session_heartbeat", False, "ask for Heartbeat messages: the status bar shows the "
+       "service's real-time factor"),
     _k("service", "min_turn_silence", 400, "ms of silence that ends a turn when the model is confident",
        low=0, high=10000),
     _k("service", "max_turn_silence", 1280, "ms of silence that always ends a turn", low=0, high=30000),
@@ -119,9 +132,14 @@ def default_config_path() -> Path:
     return Path(env) if env else Path(user_config_dir("captioner")) / "config.toml"
 
 
+MODEL_ID_TEXT = "a model id (letters, digits, '-' and '.')"
+
+
 def _allowed(key: Key) -> str:
+    if key.pattern == "model":
+        return MODEL_ID_TEXT
     if key.choices:
-        return "one of " + ", ".join(str(c) for c in key.choices)
+        return "one of " + ", ".join(str(c) if c != "" else "\"\"" for c in key.choices)
     if key.low is not None:
         return f"a number from {key.low:g} to {key.high:g}"
     kinds = key.kind if isinstance(key.kind, tuple) else (key.kind or type(key.default),)
@@ -137,6 +155,12 @@ def check_value(key: Key, value: Any, where: str) -> Any:
         ok = value in key.choices
     if ok and key.low is not None:
         ok = key.low <= value <= key.high
+    if ok and key.pattern == "model":
+        ok = protocol.is_model_id(value)
+    if ok and key.name == "language_codes":
+        ok = len(value) <= 10 and all(isinstance(c, str) and c.isalpha() and len(c) <= 5 for c in value)
+    if ok and key.name == "prompt":
+        ok = len(value) <= 1750
     if ok and key.name == "keyterms":
         ok = all(isinstance(t, str) and 0 < len(t) <= protocol.MAX_KEYTERM_CHARS for t in value)
         ok = ok and len(value) <= protocol.MAX_KEYTERMS
@@ -218,12 +242,21 @@ def example_toml() -> str:
         lines.append(f"[{section}]")
         for key in (k for k in SCHEMA if k.section == section):
             allowed = f" ({_allowed(key)})" if key.choices or key.low is not None else ""
+            if key.pattern == "model":
+                lines += _model_list()
             lines.append(f"# {key.doc}{allowed}")
             lines.append(f"{key.name} = {_toml_value(key.default)}")
         lines.append("")
     lines += ["[keymap]", "# binding id = comma-separated keys; ids are listed on the help screen (?)",
               '# pause = "space,p"', ""]
     return "\n".join(lines)
+
+
+def _model_list() -> list[str]:
+    lines = ["# Known speech models (the service adds more; any id is sent as given):"]
+    for model, what in protocol.KNOWN_MODELS.items():
+        lines.append(f"#   {model}: {what}")
+    return lines
 
 
 def _toml_value(value: Any) -> str:

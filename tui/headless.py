@@ -15,7 +15,14 @@ from typing import TextIO
 from tui.config import Settings
 from tui.core.stream import events as ev
 from tui.captioning import CaptionSession, RunOptions
-from tui.core.transcript.model import FinalTurn
+from tui.core.transcript.model import FinalTurn, TimedWord
+
+
+def _word(w: TimedWord) -> dict:
+    d = {"text": w.text, "start_ms": w.start_ms, "end_ms": w.end_ms, "confidence": w.confidence}
+    if w.speaker:
+        d["speaker"] = w.speaker
+    return d
 
 
 def turn_json(turn: FinalTurn) -> str:
@@ -24,11 +31,18 @@ def turn_json(turn: FinalTurn) -> str:
         "start_ms": turn.start_ms,
         "end_ms": turn.end_ms,
         "text": turn.text,
-        "words": [{"text": w.text, "start_ms": w.start_ms, "end_ms": w.end_ms,
-                   "confidence": w.confidence} for w in turn.words],
-        **({"speaker": turn.speaker} if turn.speaker else {}),
+        "speaker": turn.speaker,
+        "words": [_word(w) for w in turn.words],
         **({"language": turn.language} if turn.language else {}),
+        **({"language_confidence": turn.language_confidence} if turn.language_confidence is not None else {}),
     }, ensure_ascii=False)
+
+
+def revision_json(turn: FinalTurn) -> str:
+    """A turn printed before got corrected speakers: its own line, "type": "revision"."""
+    return json.dumps({"type": "revision", "turn_order": turn.index, "speaker": turn.speaker,
+                       "words": [{"text": w.text, "speaker": w.speaker} for w in turn.words]},
+                      ensure_ascii=False)
 
 
 class HeadlessPrinter:
@@ -39,6 +53,9 @@ class HeadlessPrinter:
         match event:
             case ev.TurnFinal(turn=turn):
                 self.out.write((turn_json(turn) if self.jsonl else turn.text) + "\n")
+                self.out.flush()
+            case ev.TurnRevised(turn=turn) if self.jsonl:
+                self.out.write(revision_json(turn) + "\n")
                 self.out.flush()
             case ev.Notice(level="error" | "warning", text=text):
                 self.err.write(f"captioner: {text}\n")

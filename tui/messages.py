@@ -35,6 +35,27 @@ class TurnFinalized(Message):
 
 
 @dataclass
+class TurnRevisedMessage(Message):
+    """A final turn got corrected speakers (already in the transcript and the journal)."""
+
+    event: ev.TurnRevised
+
+
+@dataclass
+class SpeakerRenamedMessage(Message):
+    """A person named a speaker."""
+
+    event: ev.SpeakerRenamed
+
+
+@dataclass
+class SpeechDetectedMessage(Message):
+    """The service heard someone start speaking."""
+
+    event: ev.SpeechDetected
+
+
+@dataclass
 class MarkerPlaced(Message):
     """A pause, reconnect or gap marker on the timeline."""
 
@@ -56,7 +77,8 @@ class SessionFinished(Message):
 
 
 def wrap(event: ev.Event) -> Message | None:
-    """The message for a session event; None for partials (coalesced by the screen)."""
+    """The message for a session event; None for partials (coalesced by the screen) and
+    heartbeats (the status bar reads the session's figure at its own rate)."""
     match event:
         case ev.StateChanged():
             return ConnectionChanged(event)
@@ -64,6 +86,12 @@ def wrap(event: ev.Event) -> Message | None:
             return SessionStarted(event)
         case ev.TurnFinal():
             return TurnFinalized(event)
+        case ev.TurnRevised():
+            return TurnRevisedMessage(event)
+        case ev.SpeakerRenamed():
+            return SpeakerRenamedMessage(event)
+        case ev.SpeechDetected():
+            return SpeechDetectedMessage(event)
         case ev.MarkerAdded():
             return MarkerPlaced(event)
         case ev.Notice():

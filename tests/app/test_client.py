@@ -98,7 +98,7 @@ async def test_right_key_and_temporary_token(tmp_path):
 
 async def test_bad_parameter_names_the_parameter(tmp_path):
     async with local_server() as server:
-        conn = Connection(server.url, {"sample_rate": 16000, "speech_model": "nonsense-model"})
+        conn = Connection(server.url, {"sample_rate": 16000, "speech_model": "nonsense model"})
         client = StreamingClient(conn, lambda e: None)
         with pytest.raises(StreamError) as err:
             await client.run(_frames(20))

@@ -215,7 +215,7 @@ async def test_bad_text_frames_get_3006(server, frame, text):
         ({"sample_rate": "abc"}, "Invalid 'sample_rate': Input should be a valid integer"),
         ({"sample_rate": "0"}, "Invalid 'sample_rate': Input should be greater than or equal to 1"),
         ({"encoding": "flac"}, "Invalid 'encoding': Input should be 'pcm_s16le' or 'pcm_mulaw'"),
-        ({"speech_model": "best"}, "Invalid 'speech_model': Input should be 'universal-streaming-english',"),
+        ({"speech_model": "no spaces"}, "Invalid 'speech_model': Input should be a valid speech model id"),
         ({"format_turns": "maybe"}, "Invalid 'format_turns': Input should be a valid boolean"),
         ({"end_of_turn_confidence_threshold": "2"}, "Invalid 'end_of_turn_confidence_threshold': Input should be less"),
         ({"min_turn_silence": "-1"}, "Invalid 'min_turn_silence': Input should be greater"),

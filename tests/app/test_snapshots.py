@@ -115,3 +115,65 @@ def test_error_state(snap_compare, tmp_path):
         await pilot.pause()
 
     assert snap_compare(frozen_app(tmp_path), terminal_size=SIZE, run_before=run_before)
+
+
+async def feed_speakers(pilot) -> None:
+    """Diarized turns: A, then B (with a mid-turn change back to A), A renamed Alice, a language
+    change, a turn whose speaker a revision corrected, and a Pro partial after SpeechStarted."""
+    main = pilot.app.main
+    mixed = turn(1, "Sure, go ahead. Thanks!", 4000, speaker="B")
+    mixed = mixed.with_speakers("B", ["B", "B", "B", "A"])
+    for event in (
+        ev.StateChanged(ev.LIVE),
+        ev.TurnFinal(turn(0, "Shall we start with the budget?", 1200, speaker="A", language="en"), 300.0),
+        ev.TurnFinal(mixed, 300.0),
+        ev.TurnFinal(turn(2, "The numbers look good this quarter.", 7000, speaker="A", language="en"), 300.0),
+        ev.TurnFinal(turn(3, "Muy bien, gracias.", 11000, speaker="C", language="es"), 300.0),
+        ev.TurnFinal(turn(4, "Let's move on.", 14000, speaker="A", language="en"), 300.0),
+        ev.TurnRevised(turn(4, "Let's move on.", 14000, speaker="B", language="en")),
+    ):
+        main.session.on_stream_event(event)
+    main.session.rename_speaker("A", "Alice")
+    await pilot.pause()
+    main.session_event(ev.PartialTurn(live_words(("Next", 0.9, False), ("item:", 0.9, False))))
+    await pilot.pause()
+    main.query_one(LevelMeter).show(LevelSnapshot(-23.0, -11.0, -6.0, False, 0.0))
+    main.tick()
+    await pilot.pause()
+
+
+def test_main_screen_speakers(snap_compare, tmp_path):
+    assert snap_compare(frozen_app(tmp_path), terminal_size=SIZE, run_before=feed_speakers)
+
+
+async def feed_revised_partial(pilot) -> None:
+    """A Pro partial ("Rupert.") revised by the next one ("Rupert Pennaise. I"), all provisional,
+    and the service's heartbeat in the status bar."""
+    main = pilot.app.main
+    for event in (ev.StateChanged(ev.LIVE), ev.SpeechDetected(4480), ev.ServiceLoad(0.9964)):
+        main.session.on_stream_event(event)
+    await pilot.pause()
+    main.session_event(ev.PartialTurn(live_words(("Rupert.", 0.99, False))))
+    await pilot.pause()
+    main.session_event(ev.PartialTurn(live_words(("Rupert", 0.99, False), ("Pennaise.", 0.97, False),
+                                                 ("I", 0.9, False))))
+    await pilot.pause()
+    main.tick()
+    await pilot.pause()
+
+
+def test_main_screen_revised_partial(snap_compare, tmp_path):
+    assert snap_compare(frozen_app(tmp_path), terminal_size=SIZE, run_before=feed_revised_partial)
+
+
+async def feed_speech_started(pilot) -> None:
+    main = pilot.app.main
+    for event in (ev.StateChanged(ev.LIVE), ev.SpeechDetected(4480), ev.ServiceLoad(1.31)):
+        main.session.on_stream_event(event)
+    await pilot.pause()
+    main.tick()
+    await pilot.pause()
+
+
+def test_main_screen_speech_started_and_fast_sending(snap_compare, tmp_path):
+    assert snap_compare(frozen_app(tmp_path), terminal_size=SIZE, run_before=feed_speech_started)

@@ -200,7 +200,7 @@ def test_journal_to_every_format(tmp_path):
     for fmt in FORMATS:
         assert write_export(t, tmp_path / f"out.{fmt}").read_text() == render(original, fmt), fmt
     doc = json.loads((tmp_path / "out.json").read_text())
-    assert set(doc) == {"session", "turns", "markers", "footer"}
+    assert set(doc) == {"session", "speakers", "turns", "markers", "footer"}
     assert [x["text"] for x in doc["turns"]] == TURN_TEXTS
     assert [m["kind"] for m in doc["markers"]] == ["pause", "reconnect"]
     assert doc["footer"]["session_duration_s"] == 111.5 and doc["session"]["id"] == "a1b2c3d4e5f6"

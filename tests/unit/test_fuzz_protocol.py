@@ -23,7 +23,7 @@ from tui.core.stream.timeline import SessionClock
 from tui.core.stream.assembly import FORMAT_GRACE_S, TurnAssembler
 
 MESSAGE_TYPES = (p.Begin, p.Turn, p.Termination, p.ServerError, p.SpeechStarted, p.Warning,
-                 p.Other, p.Malformed)
+                 p.SpeakerRevision, p.Heartbeat, p.Other, p.Malformed)
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -203,7 +203,8 @@ VALID = st.one_of(
                            "start_ms": st.integers(0, 10**6)}),
 )
 KIND = {"Begin": p.Begin, "Turn": p.Turn, "Termination": p.Termination, "Error": p.ServerError,
-        None: p.ServerError, "SpeechStarted": p.SpeechStarted, "Warning": p.Warning}
+        None: p.ServerError, "SpeechStarted": p.SpeechStarted, "Warning": p.Warning,
+        "Heartbeat": p.Heartbeat, "SpeakerRevision": p.SpeakerRevision}
 
 
 def test_valid_messages_parse_to_their_type():

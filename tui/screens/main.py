@@ -27,6 +27,7 @@ from tui.config import Settings
 from tui.core.stream import events as ev
 from tui.core.transcript.exports import ExportError
 from tui.captioning import CaptionSession, RunOptions
+from tui.screens.rename import RenameDialog
 from tui.screens.save import SaveDialog, default_save_path, save_transcript
 from tui.widgets.caption_log import CaptionLog
 from tui.widgets.live import LiveCaption
@@ -37,6 +38,7 @@ STATUS_EVERY_S = 0.2  # the status bar's clock shows whole seconds: 5 checks a s
 QUIT_TIMEOUT_S = 15.0  # after q, wait this long for the last turns before giving up
 EXIT_INTERRUPTED = 130
 
+SPEAKING = "someone is speaking…"
 SYSTEM_CLOCK = SimpleNamespace(monotonic=time.monotonic, time=time.time)
 
 _PLACEHOLDERS = {
@@ -60,6 +62,7 @@ class MainScreen(Screen):
         Binding("n", "next_match", "Next match (older)", show=False, id="next_match"),
         Binding("N", "previous_match", "Previous match (newer)", show=False, id="previous_match"),
         Binding("t", "timestamps", "Timestamps", show=False, id="timestamps"),
+        Binding("r", "rename_speaker", "Rename speaker", show=False, id="rename_speaker"),
         Binding("ctrl+l", "clear", "Clear screen", show=False, id="clear"),
         Binding("end", "follow", "Jump to newest", show=False, id="follow"),
         Binding("escape", "cancel_search", "Close search", show=False, id="cancel_search"),
@@ -177,6 +180,8 @@ class MainScreen(Screen):
             elapsed_s=float(int(now - st.started)), left_s=None if left is None else float(int(left)),
             device=st.device, device_rate=st.device_rate, dropped=st.dropped, overflows=st.overflows,
             latency_ms=None if latency is None else float(round(latency)), progress=progress,
+            realtime_factor=None if st.realtime_factor is None else round(st.realtime_factor, 2),
+            model_used=st.model_used,
         )
 
     # -------------------------------------------------------------- messages
@@ -191,6 +196,16 @@ class MainScreen(Screen):
 
     def on_turn_finalized(self, message: m.TurnFinalized) -> None:
         self.log_view.add(message.event.turn)
+        self.live.set_placeholder(_PLACEHOLDERS.get(self.session.status().state, ""))
+
+    def on_turn_revised_message(self, message: m.TurnRevisedMessage) -> None:
+        self.log_view.add(message.event.turn)  # replaces the turn in place, by index
+
+    def on_speaker_renamed_message(self, message: m.SpeakerRenamedMessage) -> None:
+        self.log_view.set_speaker_names(self.session.transcript.speaker_names)
+
+    def on_speech_detected_message(self, message: m.SpeechDetectedMessage) -> None:
+        self.live.set_placeholder(SPEAKING)  # shown until the first words arrive
 
     def on_marker_placed(self, message: m.MarkerPlaced) -> None:
         self.log_view.add(message.event.marker)
@@ -362,6 +377,34 @@ class MainScreen(Screen):
     def action_follow(self) -> None:
         self.log_view.follow()
 
+    def speaker_to_rename(self) -> str | None:
+        """The selected turn's speaker (mouse selection, else the current search match),
+        else the newest turn's that has one."""
+        log = self.log_view
+        chosen = log.selected_entry()
+        turns = [chosen] if chosen is not None else []
+        turns += reversed(self.session.transcript.turns)
+        for turn in turns:
+            label = getattr(turn, "speaker", None) or next((w.speaker for w in getattr(turn, "words", ()) if w.speaker), None)
+            if label:
+                return label
+        return None
+
+    def action_rename_speaker(self) -> None:
+        label = self.speaker_to_rename()
+        if label is None:
+            self.notify("No speaker to rename yet: turn on speaker labels (--speakers).", severity="warning")
+            return
+        names = self.session.transcript.speaker_names
+        labels = sorted({t.speaker for t in self.session.transcript.turns if t.speaker} | {label})
+        self.app.push_screen(RenameDialog(label, names.get(label, ""), labels), self._renamed)
+
+    def _renamed(self, result: tuple[str, str] | None) -> None:
+        if result is not None:
+            label, name = result
+            self.session.rename_speaker(label, name)
+            self.notify(f"{label} is now {name}", title="Speaker renamed", markup=False)
+
     def commands(self) -> list[tuple[str, str, Callable[[], object]]]:
         """(name, help, callback) for the command palette."""
         return [
@@ -372,6 +415,7 @@ class MainScreen(Screen):
             ("Copy last turn", "to the clipboard, via the terminal (c)", self.action_copy),
             ("Search captions", "find text in the scrollback (/)", self.action_search),
             ("Toggle timestamps", "off / on in the scrollback (t)", self.action_timestamps),
+            ("Rename speaker", "name the selected turn's speaker, everywhere (r)", self.action_rename_speaker),
             ("Clear screen", "the transcript keeps everything (ctrl+l)", self.action_clear),
             ("Jump to newest", "follow new captions again (End)", self.action_follow),
             ("Help", "all keys (?)", lambda: self.app.action_help()),

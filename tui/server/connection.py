@@ -112,6 +112,9 @@ class Session:
             max_turn_silence=prm.max_turn_silence,
             format_turns=prm.format_turns,
             in_model_formatting=self.rules.config.in_model_formatting,
+            pro=prm.pro,
+            speaker_labels=prm.speaker_labels,
+            language_detection=prm.language_detection,
         )
 
     def _start_timers(self, limit: float) -> list[asyncio.Task]:
@@ -119,6 +122,8 @@ class Session:
             asyncio.create_task(self._begin(limit)),
             asyncio.create_task(self._expire(limit)),
         ]
+        if self._params.session_heartbeat:
+            tasks.append(asyncio.create_task(self._heartbeat()))
         if self._params.inactivity_timeout:
             tasks.append(asyncio.create_task(self._watch_inactivity(self._params.inactivity_timeout)))
         return tasks
@@ -145,6 +150,14 @@ class Session:
         finally:
             self._begun.set()  # never leave a sender waiting on a dead connection
 
+    async def _heartbeat(self) -> None:
+        """With session_heartbeat: every 5 s of wall time, how fast audio arrives (addendum 3)."""
+        while not self._closed:
+            await asyncio.sleep(self.rules.config.heartbeat_s)
+            wall_ms = (time.monotonic() - self._t0) * 1000
+            rtf = self._audio_ms / wall_ms if wall_ms else 0.0
+            await self._send(p.Heartbeat(round(self._audio_ms), round(wall_ms), round(rtf, 4), 0.0))
+
     async def _expire(self, limit: float) -> None:
         await asyncio.sleep(limit)
         await self.fail(p.EXPIRED, EXPIRED_TEXT)
@@ -156,7 +169,8 @@ class Session:
 
     # ---------------------------------------------------------------------- sends
 
-    async def _send(self, msg: p.Begin | p.Turn | p.Termination) -> None:
+    async def _send(self, msg: p.Begin | p.Turn | p.Termination | p.SpeechStarted | p.SpeakerRevision
+                    | p.Heartbeat) -> None:
         await self._begun.wait()  # nothing goes out before Begin
         await self.ws.send(p.to_json(msg))
 
@@ -223,7 +237,7 @@ class Session:
             return True
         return False
 
-    def _step(self, data: bytes, audio_ms: int) -> list[p.Turn]:
+    def _step(self, data: bytes, audio_ms: int) -> list[p.Turn | p.SpeechStarted]:
         """Worker thread: feed audio, emit the partial, end the turn when it is due."""
         assert self._recognizer is not None
         pcm = self._input.convert(data)
@@ -263,6 +277,8 @@ class Session:
         self._closed = True  # from here on, a timer's Error must not cut in
         for turn in final_turns:
             await self._send(turn)
+        if (revision := self._detector.revisions()) is not None:
+            await self._send(revision)  # the end-of-session speaker pass, right before Termination
         await asyncio.sleep(faults.termination_delay_s)
         wall_s = time.monotonic() - self._t0
         await self._send(p.Termination(math.ceil(round(self._audio_ms) / 1000), int(wall_s)))

@@ -32,5 +32,7 @@ class ServerConfig:
     #: CPU threads the engine may use.
     threads: int = 1
     faults: Faults = field(default_factory=Faults)
+    #: Seconds of wall time between Heartbeat messages (with session_heartbeat).
+    heartbeat_s: float = 5.0
     #: Stop when stdin reaches EOF (the app's child server dies with its parent).
     exit_on_stdin_eof: bool = False

@@ -11,7 +11,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from tui.core.stream.protocol import DEFAULT_SPEECH_MODEL, MAX_KEYTERM_CHARS, MAX_KEYTERMS, SPEECH_MODELS
+from tui.core.stream.protocol import (DEFAULT_SPEECH_MODEL, MAX_KEYTERM_CHARS, MAX_KEYTERMS, MODE_SILENCE,
+                                      MODES, is_model_id, is_pro_model)
 
 ENCODINGS = ("pcm_s16le", "pcm_mulaw")
 _TRUE = {"true", "1", "yes", "on", "t", "y"}
@@ -38,6 +39,16 @@ class SessionParams:
     vad_threshold: float = 0.4
     keyterms: list[str] = field(default_factory=list)
     inactivity_timeout: int | None = None
+    speaker_labels: bool = False
+    max_speakers: int | None = None
+    mode: str = "balanced"
+    language_detection: bool = False
+    session_heartbeat: bool = False
+
+    @property
+    def pro(self) -> bool:
+        """The Pro family: whole-turn revisable partials, one formatted final (addendum 1)."""
+        return is_pro_model(self.speech_model)
 
 
 def _choices(values: tuple[str, ...]) -> str:
@@ -126,7 +137,10 @@ def parse_params(query: dict[str, list[str]]) -> SessionParams:
     if (encoding := one("encoding")) is not None:
         params.encoding = to_choice("encoding", encoding, ENCODINGS)
     if (model := one("speech_model")) is not None:
-        params.speech_model = to_choice("speech_model", model, SPEECH_MODELS)
+        if not is_model_id(model):
+            raise InputError("speech_model", "Input should be a valid speech model id")
+        params.speech_model = model
+    _connect_time(params, one)
     if len(query.get("keyterms_prompt", [])) > 1:
         raise InputError("keyterms_prompt", "Value error, Invalid JSON array")
     if (terms := one("keyterms_prompt")) is not None:
@@ -135,6 +149,20 @@ def parse_params(query: dict[str, list[str]]) -> SessionParams:
         params.inactivity_timeout = to_int("inactivity_timeout", timeout, lo=5, hi=3600)
     apply_updates(params, {k: v[0] for k, v in query.items() if v})
     return params
+
+
+def _connect_time(params: SessionParams, one) -> None:
+    """Settings fixed for the session: speakers, language detection, heartbeat, Pro mode."""
+    for name in ("speaker_labels", "language_detection", "session_heartbeat"):
+        if (value := one(name)) is not None:
+            setattr(params, name, to_bool(name, value))
+    if (value := one("max_speakers")) is not None:
+        params.max_speakers = to_int("max_speakers", value, lo=1, hi=10)
+    if (value := one("mode")) is not None:
+        params.mode = to_choice("mode", value, MODES)
+    if params.pro:
+        # Pro turn silences come from the mode; explicit params (applied next) override it.
+        params.min_turn_silence, params.max_turn_silence = MODE_SILENCE[params.mode]
 
 
 def apply_updates(params: SessionParams, fields: dict[str, Any]) -> None:

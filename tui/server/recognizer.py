@@ -25,6 +25,10 @@ class HeardWord:
     start: int
     end: int
     confidence: float = 1.0
+    speaker: str | None = None  # who said it, if the engine knows (the scripted engine can)
+    draft: str | None = None  # a first guess shown in Pro partials before it is revised to `text`
+    revised_speaker: str | None = None  # the speaker an end-of-session pass corrects it to
+    language: str | None = None  # the word's language, if the engine knows (language_detection)
 
 
 @dataclass(slots=True)

@@ -9,6 +9,12 @@ formatted words on the session's audio timeline:
 With repeat the script loops, each pass shifted by its duration, so long sessions keep
 producing turns.
 
+A turn may name its "language" (reported with language_detection).
+Speakers and revisions: a turn may name its "speaker" (and a "revised_speaker" that the
+end-of-session speaker pass corrects it to); a word may carry a fourth element, an object
+with its own "speaker", "revised_speaker", or a "draft": the first guess at the word, which
+Pro-family partials show until the audio is REVISE_AFTER_MS past the word.
+
 Timecode mode hears the audio *content* instead of counting session time: test audio made
 by `timecode_pcm` carries its own position in its samples, so a session that gets audio
 again after a reconnect hears the same words at the same place, as a real recognizer would,
@@ -28,6 +34,8 @@ import numpy as np
 from tui.server.recognizer import Engine, HeardWord, Hypothesis, Recognizer
 
 STABLE_AFTER_MS = 80  # a word is stable once audio passes its end by this much
+REVISE_AFTER_MS = 600  # a word's draft is replaced once audio passes its end by this much
+WORD_EXTRAS = ("speaker", "revised_speaker", "draft")
 DEFAULT_PAUSE_MS = 1500
 BUILTIN_TURNS = [
     "Hello, and welcome to captioner.",
@@ -75,14 +83,19 @@ def validate_script(script: Any) -> dict:
     last_end = -1
     for t, turn in enumerate(script["turns"]):
         for w in turn.get("words", []) if isinstance(turn, dict) else [None]:
-            ok = isinstance(w, (list, tuple)) and len(w) == 3 and isinstance(w[0], str)
-            ok = ok and all(isinstance(x, int) and not isinstance(x, bool) for x in w[1:])
+            ok = isinstance(w, (list, tuple)) and len(w) in (3, 4) and isinstance(w[0], str)
+            ok = ok and all(isinstance(x, int) and not isinstance(x, bool) for x in w[1:3])
+            ok = ok and (len(w) == 3 or _extras_ok(w[3]))
             if not ok or not (last_end <= w[1] <= w[2]):
                 raise ValueError(f"turn {t}: bad word {w!r}: need [text, start_ms, end_ms] in order")
             last_end = w[2]
     if script_duration_ms(script) <= max(last_end, 0):
         raise ValueError("duration_ms must be longer than the script's last word")
     return script
+
+
+def _extras_ok(extra: Any) -> bool:
+    return isinstance(extra, dict) and all(k in WORD_EXTRAS and isinstance(v, str) for k, v in extra.items())
 
 
 def load_script(source: str | Path | dict | None) -> dict:
@@ -128,6 +141,10 @@ class _ScriptWord:
     end: int
     turn: int  # index of the script turn (counting repeats), for dropping a turn's tail
     shift: float = 0.0  # session ms minus script ms when it was heard
+    speaker: str | None = None
+    revised_speaker: str | None = None
+    draft: str | None = None
+    language: str | None = None
 
 
 class ScriptedRecognizer(Recognizer):
@@ -137,7 +154,8 @@ class ScriptedRecognizer(Recognizer):
         self._timecode = timecode
         self._now = 0.0  # script time at the end of the audio so far
         self._shift = 0.0  # session time minus script time
-        self._turns = [t["words"] for t in script["turns"] if t.get("words")]
+        self._script_turns = [t for t in script["turns"] if t.get("words")]
+        self._turns = [t["words"] for t in self._script_turns]
         self._duration = script_duration_ms(script)
         self._repeat = repeat and bool(self._turns)
         self._next_turn = 0
@@ -152,8 +170,13 @@ class ScriptedRecognizer(Recognizer):
         if not self._turns or (n >= len(self._turns) and not self._repeat):
             return False
         offset = (n // len(self._turns)) * self._duration
-        for text, start, end in self._turns[n % len(self._turns)]:
-            self._pending.append(_ScriptWord(text, start + offset, end + offset, n))
+        turn = self._script_turns[n % len(self._turns)]
+        for text, start, end, *extra in turn["words"]:
+            more = extra[0] if extra else {}
+            speaker = more.get("speaker", turn.get("speaker"))
+            self._pending.append(_ScriptWord(text, start + offset, end + offset, n, 0.0, speaker,
+                                             more.get("revised_speaker", turn.get("revised_speaker")),
+                                             more.get("draft"), turn.get("language")))
         self._next_turn += 1
         return True
 
@@ -180,7 +203,7 @@ class ScriptedRecognizer(Recognizer):
     def _changed(self) -> Hypothesis | None:
         """The hypothesis if it changed since the last one returned."""
         hyp = self._hypothesis()
-        key = (len(hyp.words), hyp.stable, hyp.speech_end_ms)
+        key = (tuple(w.draft or w.text for w in hyp.words), hyp.stable, hyp.speech_end_ms)
         if not hyp.words or key == self._last:
             return None
         self._last = key
@@ -195,7 +218,11 @@ class ScriptedRecognizer(Recognizer):
 
     def _heard(self) -> list[HeardWord]:
         """Released words with times on the session's audio clock."""
-        return [HeardWord(w.text, round(w.start + w.shift), round(w.end + w.shift)) for w in self._open]
+        now = self._now
+        return [HeardWord(w.text, round(w.start + w.shift), round(w.end + w.shift), 1.0, w.speaker,
+                          w.draft if w.draft and now < w.end + REVISE_AFTER_MS else None,
+                          w.revised_speaker if w.revised_speaker != w.speaker else None, w.language)
+                for w in self._open]
 
     def finalize(self) -> list[HeardWord]:
         """The released words; the unheard rest of their script turn is dropped, as the

@@ -20,7 +20,9 @@ from textual.selection import Selection
 from textual.strip import Strip
 
 from tui.core.transcript.model import FinalTurn, Marker
+from tui.core.transcript.speakers import speaker_name, speaker_spans
 from tui.core.transcript.wording import clock, marker_text
+from tui.widgets.speaker_style import speaker_style
 
 
 def stamp(entry: FinalTurn | Marker, mode: str) -> str:
@@ -38,6 +40,8 @@ CACHE_LINES = 400  # rendered lines kept: a few screens' worth
 class _Row:
     entry: FinalTurn | Marker
     lines: list[Text]
+    speaker: str | None = None  # the name in force after this row (shown when it changes)
+    language: str | None = None  # likewise the language
 
 
 class CaptionLog(ScrollView, can_focus=True):
@@ -47,7 +51,7 @@ class CaptionLog(ScrollView, can_focus=True):
     CaptionLog { height: 1fr; overflow-x: hidden; overflow-y: auto; }
     CaptionLog > .caption-log--time { color: $text-muted; }
     CaptionLog > .caption-log--speaker { color: $accent; text-style: bold; }
-    CaptionLog > .caption-log--language { color: $secondary; }
+    CaptionLog > .caption-log--language { color: $text-secondary; }
     CaptionLog > .caption-log--marker { color: $text-warning; text-style: italic; }
     CaptionLog > .caption-log--match { background: $warning-muted; }
     CaptionLog > .caption-log--current-match { background: $warning; color: $background; text-style: bold; }
@@ -79,6 +83,7 @@ class CaptionLog(ScrollView, can_focus=True):
         self.query = ""
         self.matches: list[int] = []  # serials of entries that match the query
         self.current: int | None = None  # serial of the current match
+        self.speaker_names: dict[str, str] = {}  # label -> name a person gave
 
     # ----------------------------------------------------------------- model
 
@@ -95,7 +100,9 @@ class CaptionLog(ScrollView, can_focus=True):
                     self._rebuild()
                     return
         serial = self.dropped + len(self.rows)
-        self.rows.append(_Row(entry, self._wrap(entry, serial)))
+        row = _Row(entry, [])
+        self._fill(row, serial, self.rows[-1] if self.rows else None)
+        self.rows.append(row)
         removed = 0
         while len(self.rows) > self.max_entries:
             removed += len(self.rows.popleft().lines)
@@ -123,6 +130,11 @@ class CaptionLog(ScrollView, can_focus=True):
         self._reindex()
         self.following = True
         self._set_unseen(0)
+
+    def set_speaker_names(self, names: dict[str, str]) -> None:
+        """A speaker was renamed: every turn shows the new name (retroactive)."""
+        self.speaker_names = dict(names)
+        self._rebuild()
 
     def set_timestamps(self, mode: str) -> None:
         self.timestamps = mode
@@ -174,7 +186,32 @@ class CaptionLog(ScrollView, can_focus=True):
 
     # -------------------------------------------------------------- rendering
 
-    def _wrap(self, entry: FinalTurn | Marker, serial: int) -> list[Text]:
+    def _fill(self, row: _Row, serial: int, before: _Row | None) -> None:
+        """Wrap the row, knowing who spoke and in which language just before it."""
+        row.speaker = before.speaker if before else None
+        row.language = before.language if before else None
+        row.lines = self._wrap(row.entry, serial, row)
+
+    def _voices(self, text: Text, entry: FinalTurn, row: _Row) -> str:
+        """The turn's speaker names and language tag (each where it changes); returns the body."""
+        body: list[str] = []
+        for i, span in enumerate(speaker_spans(entry)):
+            name = speaker_name(span.speaker, self.speaker_names)
+            if name and name != row.speaker:
+                if body:
+                    text.append(" ".join(body) + " ")
+                    body = []
+                text.append(f"{name}:", speaker_style(span.speaker or ""))
+                text.append(" ")
+            row.speaker = name or row.speaker
+            if i == 0 and entry.language and entry.language != row.language:
+                text.append(f"[{entry.language}]", self.get_component_rich_style("caption-log--language", partial=True))
+                text.append(" ")
+            body.append(span.text)
+        row.language = entry.language or row.language
+        return " ".join(body)
+
+    def _wrap(self, entry: FinalTurn | Marker, serial: int, row: _Row | None = None) -> list[Text]:
         width = max(self._width or self.scrollable_content_region.width or 80, 10)
         style = self.get_component_rich_style
         text = Text(end="")
@@ -185,19 +222,14 @@ class CaptionLog(ScrollView, can_focus=True):
         if isinstance(entry, Marker):
             text.append(f"── {marker_text(entry)} ──", style("caption-log--marker", partial=True))
         else:
-            if entry.speaker:
-                text.append(f"{entry.speaker}:", style("caption-log--speaker", partial=True))
-                text.append(" ")
-            if entry.language:
-                text.append(f"[{entry.language}]", style("caption-log--language", partial=True))
-                text.append(" ")
+            body = self._voices(text, entry, row or _Row(entry, []))
             body_start = len(text.plain)
-            text.append(entry.text)
+            text.append(body)
             if self.query:
                 cls = "caption-log--current-match" if serial == self.current else "caption-log--match"
                 hl: Style = style(cls, partial=True)
                 pattern = re.compile(re.escape(self.query), re.IGNORECASE)
-                for m in pattern.finditer(entry.text):
+                for m in pattern.finditer(body):
                     text.stylize(hl, body_start + m.start(), body_start + m.end())
         lines = list(text.wrap(self.app.console, width, overflow="fold"))
         for line in lines:
@@ -205,8 +237,10 @@ class CaptionLog(ScrollView, can_focus=True):
         return lines or [Text("")]
 
     def _rebuild(self) -> None:
+        before = None
         for i, row in enumerate(self.rows):
-            row.lines = self._wrap(row.entry, self.dropped + i)
+            self._fill(row, self.dropped + i, before)
+            before = row
         self._reindex()
 
     def _reindex(self) -> None:
@@ -299,6 +333,16 @@ class CaptionLog(ScrollView, can_focus=True):
             self.post_message(self.Unseen(count))
 
     # ------------------------------------------------------------- selection
+
+    def selected_entry(self) -> FinalTurn | Marker | None:
+        """The entry where the mouse selection starts, else the current search match."""
+        selection = self.text_selection
+        if selection is not None and selection.start is not None and self.rows:
+            pos = self._entry_at(selection.start.y)
+            return self.rows[pos].entry if pos is not None else None
+        if self.current is not None and 0 <= self.current - self.dropped < len(self.rows):
+            return self.rows[self.current - self.dropped].entry
+        return None
 
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
         text = "\n".join(line.plain for row in self.rows for line in row.lines)

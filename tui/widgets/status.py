@@ -13,6 +13,7 @@ from tui.core.transcript.wording import clock, duration
 from tui.widgets.paint import PaintedLines, fit
 
 SEP = " │ "
+FAST_RTF = 1.05  # a Heartbeat's realtime_factor above this: audio goes out too fast
 _STATE_MARK = {ev.LIVE: "●", ev.PAUSED: "❚❚", ev.ERROR: "✖", ev.CLOSED: "■", ev.RECONNECTING: "↻"}
 
 
@@ -33,6 +34,8 @@ class StatusView:
     overflows: int = 0
     latency_ms: float | None = None
     progress: tuple[float, float] | None = None
+    realtime_factor: float | None = None
+    model_used: str | None = None
 
     def state_text(self) -> str:
         mark = _STATE_MARK.get(self.state, "◌")
@@ -53,7 +56,18 @@ class StatusView:
             segs.append((45, f"latency {self.latency_ms:.0f} ms", ""))
         if self.engine:
             segs.append((60, f"{self.engine} {self.endpoint}".strip(), ""))
+        if self.model_used:
+            segs.append((75, f"model {self.model_used}", "status-bar--warn"))
+        if self.realtime_factor is not None:
+            segs.append(self._rtf_segment(self.realtime_factor))
         return segs
+
+    @staticmethod
+    def _rtf_segment(rtf: float) -> tuple[int, str, str]:
+        """The service's real-time factor; above 1 we send faster than real time (then 3007)."""
+        if rtf > FAST_RTF:
+            return (85, f"RTF {rtf:.2f}: faster than real time", "status-bar--warn")
+        return (40, f"RTF {rtf:.2f}", "")
 
     def input_segments(self) -> list[tuple[int, str, str]]:
         """Line 2, the input: device and rate, file progress, dropped audio and overflows."""

@@ -5,6 +5,10 @@ format_turns on, the classic service sends an unformatted final and then a forma
 with the same turn_order; newer servers format in-model and send one. So an unformatted
 final is held until its formatted copy arrives, the next turn starts, a short grace time
 passes, or the session ends — whichever is first — and each turn_order is final once.
+
+Speakers (addendum 3, 6): PENDING/UNKNOWN mean "not known yet". A SpeakerRevision names
+turns by turn_order; a turn already final is re-issued corrected, and a revision for a turn
+not final yet is kept and applied when its final comes.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from tui.core.stream.events import LiveWord
-from tui.core.stream.protocol import Turn
+from tui.core.stream.protocol import Revision, Turn, known_speaker
 from tui.core.stream.timeline import SessionClock
 from tui.core.transcript.model import FinalTurn, TimedWord
 
@@ -40,6 +44,8 @@ class TurnAssembler:
         self._on_final = on_final
         self._held: _Held | None = None
         self._done: set[int] = set()
+        self._finals: dict[int, FinalTurn] = {}  # turn_order -> its final, for revisions
+        self._pending: dict[int, Revision] = {}  # revisions of turns not final yet
         self.open_turn = False  # words heard that are not final yet
         self.last_final_end_ms: int | None = None  # timeline ms covered by finals so far
         self.cutoff_ms: int | None = None  # retired at rollover: a newer session owns audio from here
@@ -68,6 +74,24 @@ class TurnAssembler:
             return
         self._finish(msg)
 
+    def revise(self, revisions: list[Revision]) -> list[FinalTurn]:
+        """Apply a SpeakerRevision in order (last item per turn wins); the final turns it changed."""
+        changed: dict[int, FinalTurn] = {}
+        for item in revisions:
+            final = self._finals.get(item.turn_order)
+            if final is None:
+                if item.turn_order not in self._done:
+                    self._pending[item.turn_order] = item
+                continue
+            final = self._finals[item.turn_order] = self._revised(final, item)
+            changed[final.index] = final
+        return list(changed.values())
+
+    @staticmethod
+    def _revised(final: FinalTurn, item: Revision) -> FinalTurn:
+        speakers = [known_speaker(w.speaker) for w in item.words] if item.words else None
+        return final.with_speakers(known_speaker(item.speaker_label), speakers)
+
     def tick(self) -> None:
         """Release an unformatted final whose formatted copy is overdue."""
         if self._held and time.monotonic() - self._held.since > FORMAT_GRACE_S:
@@ -89,7 +113,7 @@ class TurnAssembler:
         self._done.add(msg.turn_order)
         self.open_turn = False
         words = [TimedWord(w.text, self.clock.to_timeline(w.start), self.clock.to_timeline(w.end),
-                           w.confidence) for w in msg.words]
+                           w.confidence, known_speaker(w.speaker)) for w in msg.words]
         if self.cutoff_ms is not None and (not words or words[0].start_ms >= self.cutoff_ms):
             return  # audio the newer session was given again: it reports this turn
         self._on_partial([])
@@ -100,5 +124,9 @@ class TurnAssembler:
             return  # empty finals happen (e.g. before Termination); nothing to show
         start = words[0].start_ms if words else self.clock.to_timeline(self.clock.sent_ms)
         end = words[-1].end_ms if words else start
-        self._on_final(FinalTurn(self._next_index(), start, end, text, words, time.time(),
-                                 msg.speaker_label, msg.language_code))
+        final = FinalTurn(self._next_index(), start, end, text, words, time.time(),
+                          known_speaker(msg.speaker_label), msg.language_code, msg.language_confidence)
+        if (early := self._pending.pop(msg.turn_order, None)) is not None:
+            final = self._revised(final, early)  # the revision came before its final
+        self._finals[msg.turn_order] = final
+        self._on_final(final)

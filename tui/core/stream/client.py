@@ -192,6 +192,8 @@ class StreamingClient:
         self._live: _Live | None = None
         self._drains: set[asyncio.Task] = set()
         self._turn_index = 0
+        self._model_warned = False
+        self.model_used: str | None = None  # set when the service runs another model than asked
         self.expires_at: float | None = None
         self.frames_dropped = 0
         self.last_latency_ms: float | None = None
@@ -484,6 +486,7 @@ class StreamingClient:
                 live.began_at = time.time()
                 self.emit(ev.SessionBegan(msg.id, float(msg.expires_at), self.conn.host))
                 self.emit(ev.StateChanged(ev.LIVE))
+                self._check_model(msg.configuration.get("model"))
             case p.Termination():
                 live.assembler.flush()
                 self._covered(live)
@@ -495,11 +498,32 @@ class StreamingClient:
                 outcome.code, outcome.reason = msg.error_code, msg.error
                 if msg.error_code not in RECOVERABLE_CODES:
                     self.emit(ev.Notice("error", f"service error: {p.describe_close(msg.error_code, msg.error)}"))
+            case p.SpeakerRevision():
+                for turn in live.assembler.revise(msg.revisions):
+                    self.emit(ev.TurnRevised(turn))
+            case p.SpeechStarted():
+                self.emit(ev.SpeechDetected(int(live.clock.to_timeline(msg.timestamp))))
+            case p.Heartbeat():
+                self.emit(ev.ServiceLoad(msg.realtime_factor))
+            case p.Warning():
+                log.warning("service warning %s: %s", msg.warning_code, msg.warning)
+                self.emit(ev.Notice("warning", f"service warning: {msg.warning} ({msg.warning_code})"))
             case p.Malformed():
                 log.warning("ignored a malformed server message: %s", msg.reason)
             case _:
                 log.debug("ignored server message %r", msg)
         return False
+
+    def _check_model(self, used: Any) -> None:
+        """Say once when the service runs another model than the one asked for (addendum 1)."""
+        asked = self.conn.params.get("speech_model")
+        if not asked or not isinstance(used, str) or used == asked or self._model_warned:
+            return
+        self._model_warned = True
+        self.model_used = used
+        text = f"the service runs {used}, not the requested {asked}"
+        log.warning("%s", text)
+        self.emit(ev.Notice("warning", text))
 
     # ------------------------------------------------------------------- audio
 

@@ -57,6 +57,35 @@ class TurnFinal:
 
 
 @dataclass(slots=True)
+class TurnRevised:
+    """A turn already final got corrected speakers (SpeakerRevision); replaces it by index."""
+
+    turn: FinalTurn
+
+
+@dataclass(slots=True)
+class SpeakerRenamed:
+    """A person named a speaker: every turn with this label shows the name from now on."""
+
+    label: str
+    name: str
+
+
+@dataclass(slots=True)
+class SpeechDetected:
+    """The service heard speech start (SpeechStarted), before any words of the turn."""
+
+    at_ms: int
+
+
+@dataclass(slots=True)
+class ServiceLoad:
+    """A Heartbeat: the service's real-time factor (above 1: we send faster than real time)."""
+
+    realtime_factor: float
+
+
+@dataclass(slots=True)
 class MarkerAdded:
     marker: Marker
 
@@ -73,4 +102,5 @@ class Finished:
     reason: str = ""
 
 
-Event = StateChanged | SessionBegan | PartialTurn | TurnFinal | MarkerAdded | Notice | Finished
+Event = (StateChanged | SessionBegan | PartialTurn | TurnFinal | TurnRevised | SpeakerRenamed | SpeechDetected
+         | ServiceLoad | MarkerAdded | Notice | Finished)

@@ -1,13 +1,15 @@
 """AssemblyAI Universal Streaming v3 messages, URLs and error texts.
 
 Shared by the client and the local server, so both speak exactly one protocol.
-The reference is shared/docs/assemblyai-v3-protocol.md (section numbers below).
+The reference is shared/docs/assemblyai-v3-protocol.md (section numbers below), updated by
+shared/docs/assemblyai-v3-protocol-2026.md (the "addendum": models, speakers, new messages).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
@@ -20,12 +22,38 @@ CLOUD_HOSTS = {
 WS_PATH = "/v3/ws"
 TOKEN_PATH = "/v3/token"
 DEFAULT_SPEECH_MODEL = "universal-streaming-english"
-SPEECH_MODELS = (
-    "universal-streaming-english",
-    "universal-streaming-multilingual",
-    "whisper-rt",
-    "u3-rt-pro",
-)
+# Known ids and what each is for (addendum section 1). Any id of this shape is accepted: the
+# service adds models every few months, and Begin.configuration.model says what it used.
+KNOWN_MODELS = {
+    "universal-streaming-english": "word-by-word partials, the cheapest; English (the default)",
+    "universal-streaming-multilingual": "word-by-word partials; en, es, fr, de, it, pt; language detection",
+    "universal-3-5-pro": "Pro family: revisable whole-turn partials, formatted finals; 19 languages",
+    "universal-3-6-pro": "Pro family, the flagship since 2026-09: 32 languages, same settings as 3.5 Pro",
+    "assemblyai-stt-3-7-realtime": "newest generation (Nov 2026), presumably Pro-style; unverified",
+    "whisper-rt": "legacy (mid-2026): word-by-word, non-speech tags",
+    "u3-rt-pro": "legacy (mid-2026) Pro-style model",
+}
+SPEECH_MODELS = tuple(KNOWN_MODELS)
+MODEL_ID = re.compile(r"[A-Za-z0-9.-]{1,100}")
+MODES = ("min_latency", "balanced", "max_accuracy")
+# Pro-family mode presets: (min_turn_silence, max_turn_silence) in ms (addendum section 1).
+MODE_SILENCE = {"min_latency": (128, 640), "balanced": (128, 1280), "max_accuracy": (512, 2560)}
+UNATTRIBUTED = frozenset({"PENDING", "UNKNOWN"})  # speaker labels that mean "not known yet"
+
+
+def is_model_id(model: object) -> bool:
+    return isinstance(model, str) and MODEL_ID.fullmatch(model) is not None
+
+
+def is_pro_model(model: str) -> bool:
+    """The Pro family (whole-turn revisable partials, one formatted final): every current id
+    that is not Universal-Streaming or legacy whisper-rt (u3-*, universal-3-*, assemblyai-stt-*)."""
+    return not model.startswith(("universal-streaming", "whisper"))
+
+
+def known_speaker(label: object) -> str | None:
+    """The label if it names a speaker; None for no label, PENDING or UNKNOWN."""
+    return label if isinstance(label, str) and label and label not in UNATTRIBUTED else None
 MIN_CHUNK_MS = 50
 MAX_CHUNK_MS = 1000
 MAX_KEYTERMS = 100
@@ -46,6 +74,7 @@ TOO_MANY_SESSIONS = 3009
 # What a person should do about each close code; the server's own text is shown too.
 CLOSE_ADVICE = {
     1000: "session ended",
+    1009: "a message to the service was larger than its 128 KB limit",
     1006: "connection lost without a close frame",
     1008: "not authorized: check ASSEMBLYAI_API_KEY (or too many new sessions; wait a minute)",
     1011: "the service hit an internal error",
@@ -59,9 +88,14 @@ CLOSE_ADVICE = {
 FATAL_CODES = frozenset({1008, 3006, 3009})
 
 
+INACTIVITY_ADVICE = "the service closed the session after no audio for inactivity_timeout"
+
+
 def describe_close(code: int | None, reason: str = "") -> str:
     """One line for a person: what the code means plus the server's reason."""
     advice = CLOSE_ADVICE.get(code or 0, "connection closed")
+    if code == BAD_INPUT and "inactivity" in reason.lower():
+        advice = INACTIVITY_ADVICE  # 3006 also covers the inactivity timeout (addendum 5)
     if reason and reason != CLOSE_REASON_LONG:
         return f"{advice} ({code}: {reason})"
     return f"{advice} ({code})" if code else advice
@@ -77,16 +111,20 @@ class Word:
     text: str
     confidence: float
     word_is_final: bool
+    speaker: str | None = None  # with speaker_labels, on final words only (addendum 3)
 
     def to_dict(self) -> dict[str, Any]:
         # Key order as on the wire (section 3.2).
-        return {
+        d: dict[str, Any] = {
             "start": self.start,
             "end": self.end,
             "text": self.text,
             "confidence": self.confidence,
             "word_is_final": self.word_is_final,
         }
+        if self.speaker is not None:
+            d["speaker"] = self.speaker
+        return d
 
 
 @dataclass(slots=True)
@@ -161,6 +199,9 @@ class SpeechStarted:
     timestamp: int
     confidence: float
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "SpeechStarted", "timestamp": self.timestamp, "confidence": self.confidence}
+
 
 @dataclass(slots=True)
 class Warning:  # noqa: A001 - the protocol's name
@@ -169,8 +210,42 @@ class Warning:  # noqa: A001 - the protocol's name
 
 
 @dataclass(slots=True)
+class Revision:
+    """One item of a SpeakerRevision: the corrected speakers of one earlier turn."""
+
+    turn_order: int
+    speaker_label: str | None
+    words: list[Word] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"turn_order": self.turn_order, "speaker_label": self.speaker_label,
+                "words": [w.to_dict() for w in self.words]}
+
+
+@dataclass(slots=True)
+class SpeakerRevision:
+    revisions: list[Revision]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "SpeakerRevision", "revisions": [r.to_dict() for r in self.revisions]}
+
+
+@dataclass(slots=True)
+class Heartbeat:
+    total_audio_received_ms: int
+    total_duration_ms: int
+    realtime_factor: float
+    max_speech_probability: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"type": "Heartbeat", "total_audio_received_ms": self.total_audio_received_ms,
+                "total_duration_ms": self.total_duration_ms, "realtime_factor": self.realtime_factor,
+                "max_speech_probability": self.max_speech_probability}
+
+
+@dataclass(slots=True)
 class Other:
-    """A well-formed message of a type we do not use (Heartbeat, Silence, ...)."""
+    """A well-formed message of a type we do not use (Silence, LLMGatewayResponse, new ones)."""
 
     type: str
     data: dict[str, Any]
@@ -183,10 +258,11 @@ class Malformed:
     reason: str
 
 
-ServerMessage = Begin | Turn | Termination | ServerError | SpeechStarted | Warning | Other | Malformed
+ServerMessage = (Begin | Turn | Termination | ServerError | SpeechStarted | Warning | SpeakerRevision
+                 | Heartbeat | Other | Malformed)
 
 
-def to_json(msg: Begin | Turn | Termination | ServerError) -> str:
+def to_json(msg: Begin | Turn | Termination | ServerError | SpeechStarted | SpeakerRevision | Heartbeat) -> str:
     return json.dumps(msg.to_dict(), separators=(",", ":"), ensure_ascii=False)
 
 
@@ -245,6 +321,7 @@ def _word(w: Any) -> Word:
         text=_str(w, "text", ""),
         confidence=_float(w, "confidence", 1.0),
         word_is_final=_bool(w, "word_is_final", True),
+        speaker=_opt(w, "speaker", str),
     )
 
 
@@ -264,6 +341,27 @@ def _turn(d: dict) -> Turn:
         language_confidence=_opt(d, "language_confidence", float),
         speaker_label=_opt(d, "speaker_label", str),
     )
+
+
+def _revision(d: dict) -> SpeakerRevision:
+    items = d.get("revisions", [])
+    if not isinstance(items, list):
+        raise _Bad("revisions is not a list")
+    out = []
+    for item in items:
+        if not isinstance(item, dict):
+            raise _Bad("revision is not an object")
+        words = item.get("words") or []
+        if not isinstance(words, list):
+            raise _Bad("words is not a list")
+        out.append(Revision(_int(item, "turn_order"), _opt(item, "speaker_label", str),
+                            [_word(w) for w in words]))
+    return SpeakerRevision(out)
+
+
+def _heartbeat(d: dict) -> Heartbeat:
+    return Heartbeat(_int(d, "total_audio_received_ms", 0), _int(d, "total_duration_ms", 0),
+                     _float(d, "realtime_factor", 0.0), _float(d, "max_speech_probability", 0.0))
 
 
 def _error(d: dict) -> ServerError:
@@ -295,6 +393,10 @@ def _typed(d: dict) -> ServerMessage:
         return SpeechStarted(_int(d, "timestamp", 0), _float(d, "confidence", 0.0))
     if kind == "Warning":
         return Warning(_int(d, "warning_code", 0), _str(d, "warning", ""))
+    if kind == "SpeakerRevision":
+        return _revision(d)
+    if kind == "Heartbeat":
+        return _heartbeat(d)
     if isinstance(kind, str):
         return Other(kind, d)
     raise _Bad("no message type")

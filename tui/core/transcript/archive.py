@@ -106,13 +106,17 @@ def sessions_table(summaries: list[SessionSummary]) -> str:
     return "\n".join(lines)
 
 
-def export_session(directory: Path, ref: str, fmt: str | None, output: Path | None) -> Path | str:
-    """Write the session to `output` (format from fmt or its extension), or return it as text (default txt)."""
+def export_session(directory: Path, ref: str, fmt: str | None, output: Path | None,
+                   names: dict[str, str] | None = None) -> Path | str:
+    """Write the session to `output` (format from fmt or its extension), or return it as text (default txt).
+
+    `names` (label -> name) rename speakers in this export, over names kept in the journal."""
     path = resolve_session(directory, ref)
     try:
         transcript = read_journal(path)
     except OSError as e:  # the CLI reports ValueErrors as one line
         raise ValueError(f"cannot read {path}: {e.strerror or e}") from e
+    transcript.speaker_names.update(names or {})
     if output is None:
         return render(transcript, fmt or "txt")
     return write_export(transcript, Path(output), fmt or format_for_path(Path(output)))

@@ -43,6 +43,7 @@ class _Token:
     text: str
     start_ms: int
     end_ms: int
+    speaker: str | None = None
 
 
 def build_cues(turns: list[FinalTurn]) -> list[Cue]:
@@ -51,7 +52,7 @@ def build_cues(turns: list[FinalTurn]) -> list[Cue]:
     for turn in sorted(turns, key=lambda t: (t.start_ms, t.index)):
         for chunk in _split(_tokens(turn)):
             lines = wrap([t.text for t in chunk]) or [" ".join(t.text for t in chunk)]
-            cues.append(Cue(chunk[0].start_ms, chunk[-1].end_ms, lines, turn.speaker))
+            cues.append(Cue(chunk[0].start_ms, chunk[-1].end_ms, lines, chunk[0].speaker))
     _fix_timing(cues)
     return cues
 
@@ -89,7 +90,10 @@ def _tokens(turn: FinalTurn) -> list[_Token]:
     if not texts:
         return []
     if not words:
-        return _spread(texts, turn.start_ms, max(turn.end_ms, turn.start_ms))
+        tokens = _spread(texts, turn.start_ms, max(turn.end_ms, turn.start_ms))
+        for tok in tokens:
+            tok.speaker = turn.speaker
+        return tokens
     # Map text tokens onto words proportionally: exact when the counts agree, close otherwise
     # (the formatted text can merge or split words, e.g. "$5" vs "five dollars").
     n, m = len(words), len(texts)
@@ -97,7 +101,8 @@ def _tokens(turn: FinalTurn) -> list[_Token]:
     for i, text in enumerate(texts):
         a = i * n // m
         b = max(a, ((i + 1) * n - 1) // m)
-        tokens.append(_Token(text, words[a].start_ms, max(words[b].end_ms, words[a].start_ms)))
+        tokens.append(_Token(text, words[a].start_ms, max(words[b].end_ms, words[a].start_ms),
+                             words[a].speaker or turn.speaker))
     return tokens
 
 
@@ -135,7 +140,7 @@ def _fits(tokens: list[_Token]) -> bool:
 
 
 def _must_break(cur: list[_Token], nxt: _Token) -> bool:
-    if nxt.start_ms - cur[-1].end_ms >= PAUSE_MS:
+    if nxt.start_ms - cur[-1].end_ms >= PAUSE_MS or nxt.speaker != cur[-1].speaker:
         return True
     # A finished sentence ends the cue, unless it is a lone short word ("Yes. I agree.").
     long_enough = len(cur) > 1 or cur[-1].end_ms - cur[0].start_ms >= MIN_CUE_MS

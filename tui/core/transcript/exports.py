@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from tui.core.transcript.cues import Cue, build_cues
+from tui.core.transcript.speakers import speaker_name, speaker_spans
 from tui.core.transcript.wording import clock, duration, marker_text
 from tui.core.transcript.model import FinalTurn, Marker, Transcript, info_to_dict, marker_to_dict, turn_to_dict
 
@@ -34,15 +35,27 @@ def cue_time(ms: int, sep: str) -> str:
 # ------------------------------------------------------------------ renderers
 
 
+def _voiced(t: Transcript, turn: FinalTurn, last: list[str | None]) -> list[tuple[str | None, str]]:
+    """The turn's (name shown, text) pieces: a name only where the speaker changes.
+
+    `last` holds the previous speaker's name across calls (a one-item list)."""
+    out = []
+    for span in speaker_spans(turn):
+        name = speaker_name(span.speaker, t.speaker_names)
+        out.append((name if name and name != last[0] else None, span.text))
+        last[0] = name or last[0]
+    return out
+
+
 def _txt(t: Transcript, timestamps: bool) -> str:
-    paragraphs = []
+    paragraphs, last = [], [None]
     for e in t.entries:
         if isinstance(e, Marker):
             paragraphs.append(f"[{marker_text(e)}]")
             continue
         stamp = f"[{clock(e.start_ms)}] " if timestamps else ""
-        who = f"{e.speaker}: " if e.speaker else ""
-        paragraphs.append(stamp + who + e.text)
+        pieces = [f"{who}: {text}" if who else text for who, text in _voiced(t, e, last)]
+        paragraphs.append(stamp + " ".join(pieces))
     return "\n\n".join(paragraphs) + "\n" if paragraphs else ""
 
 
@@ -74,14 +87,16 @@ def _md(t: Transcript, timestamps: bool) -> str:
         "",
         md_escape(f"{started:%Y-%m-%d %H:%M} · {duration(t.duration_ms() / 1000)} · {engine}"),
     ]
+    last: list[str | None] = [None]
     for e in t.entries:
         out.append("")
         if isinstance(e, Marker):
             out.append(f"*{md_escape(marker_text(e))}*")
             continue
         stamp = f"`{clock(e.start_ms)}` " if timestamps else ""
-        who = f"**{md_escape(e.speaker)}:** " if e.speaker else ""
-        out.append(stamp + who + md_escape(e.text))
+        pieces = [f"**{md_escape(who)}:** {md_escape(text)}" if who else md_escape(text)
+                  for who, text in _voiced(t, e, last)]
+        out.append(stamp + " ".join(pieces))
     return "\n".join(out) + "\n"
 
 
@@ -91,9 +106,14 @@ def _srt_text(cue: Cue) -> str:
 
 
 def _srt(t: Transcript) -> str:
-    blocks = []
+    blocks, last = [], None
     for n, cue in enumerate(build_cues(t.turns), 1):
-        blocks.append(f"{n}\n{cue_time(cue.start_ms, ',')} --> {cue_time(cue.end_ms, ',')}\n{_srt_text(cue)}\n")
+        text = _srt_text(cue)
+        name = speaker_name(cue.speaker, t.speaker_names)
+        if name and name != last:
+            text = f"{name}: {text}"  # SRT has no voices: a prefix where the speaker changes
+        last = name or last
+        blocks.append(f"{n}\n{cue_time(cue.start_ms, ',')} --> {cue_time(cue.end_ms, ',')}\n{text}\n")
     return "\n".join(blocks)
 
 
@@ -105,8 +125,9 @@ def _vtt(t: Transcript) -> str:
     blocks = ["WEBVTT\n"]
     for cue in build_cues(t.turns):
         text = "\n".join(vtt_escape(line) for line in cue.lines if line.strip())
-        if cue.speaker:
-            text = f"<v {vtt_escape(cue.speaker)}>{text}"
+        name = speaker_name(cue.speaker, t.speaker_names)
+        if name:
+            text = f"<v {vtt_escape(name)}>{text}"  # a voice span: players show it as the cue's voice
         blocks.append(f"{cue_time(cue.start_ms, '.')} --> {cue_time(cue.end_ms, '.')}\n{text}\n")
     return "\n".join(blocks)
 
@@ -114,11 +135,28 @@ def _vtt(t: Transcript) -> str:
 def _json(t: Transcript) -> str:
     doc = {
         "session": info_to_dict(t.info),
-        "turns": [turn_to_dict(e) for e in t.entries if isinstance(e, FinalTurn)],
+        "speakers": {label: speaker_name(label, t.speaker_names) for label in _labels(t)},
+        "turns": [_json_turn(t, e) for e in t.entries if isinstance(e, FinalTurn)],
         "markers": [marker_to_dict(e) for e in t.entries if isinstance(e, Marker)],
         "footer": t.footer,
     }
     return json.dumps(doc, ensure_ascii=False, indent=2) + "\n"
+
+
+def _labels(t: Transcript) -> list[str]:
+    seen: dict[str, None] = {}
+    for turn in t.turns:
+        for label in [turn.speaker] + [w.speaker for w in turn.words]:
+            if label:
+                seen[label] = None
+    return list(seen)
+
+
+def _json_turn(t: Transcript, turn: FinalTurn) -> dict:
+    d = turn_to_dict(turn)
+    d["speaker"] = turn.speaker
+    d["speaker_name"] = speaker_name(turn.speaker, t.speaker_names)
+    return d
 
 
 def render(transcript: Transcript, fmt: str, *, timestamps: bool = True) -> str:

@@ -1,5 +1,9 @@
 """The crash-safe session journal: one JSON line per finalized turn or marker.
 
+Later corrections are appended, never rewritten in place: a "revision" line (a turn's
+corrected speakers) and a "speaker_name" line (a person named a speaker). Reading replays
+them in order, so a journal always rebuilds the latest state.
+
 Each line goes to the kernel in one write() as soon as it exists, so a killed process
 loses nothing; a background thread fsyncs at least once a second so a power cut loses
 at most about a second. Nothing here takes an API key, so none can be written.
@@ -111,6 +115,25 @@ class Journal:
             raise TypeError(f"cannot journal {type(entry).__name__}")
         self._write(record)
 
+    def append_revision(self, turn: FinalTurn) -> None:
+        """The corrected speakers of a turn already written."""
+        self._write({"type": "revision", "index": turn.index, "speaker": turn.speaker,
+                     "word_speakers": [w.speaker for w in turn.words]})
+
+    def append_name(self, label: str, name: str) -> None:
+        """A speaker's name; also after close (a person may rename once the session is over)."""
+        record = {"type": "speaker_name", "label": label, "name": name}
+        if not self._closed:
+            self._write(record)
+            return
+        line = (json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | getattr(os, "O_CLOEXEC", 0))
+        try:
+            os.write(fd, line)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
     def close(self, audio_duration_s: float | None = None, session_duration_s: float | None = None) -> None:
         """Write the footer, fsync and close; calling it again does nothing."""
         if self._closed:
@@ -210,8 +233,19 @@ def read_journal(path: Path) -> Transcript:
                 transcript.add(turn_from_dict(record))
             elif kind == "marker":
                 transcript.add(marker_from_dict(record))
+            elif kind == "revision":
+                _apply_revision(transcript, record)
+            elif kind == "speaker_name":
+                transcript.speaker_names[str(record["label"])] = str(record["name"])
             elif kind == "end":
                 transcript.footer = {k: v for k, v in record.items() if k != "type"}
         except (KeyError, TypeError, ValueError):
             continue
     return transcript
+
+
+def _apply_revision(transcript: Transcript, record: dict[str, Any]) -> None:
+    turn = transcript.turn(int(record["index"]))
+    if turn is not None:
+        speakers = record.get("word_speakers")
+        transcript.add(turn.with_speakers(record.get("speaker"), speakers if isinstance(speakers, list) else None))

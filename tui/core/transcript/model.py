@@ -20,6 +20,7 @@ class TimedWord:
     start_ms: int
     end_ms: int
     confidence: float = 1.0
+    speaker: str | None = None  # the word's own speaker label, when the service gave one
 
 
 class Words(Sequence[TimedWord]):
@@ -30,7 +31,7 @@ class Words(Sequence[TimedWord]):
     collector has nothing to walk. Reads give TimedWords.
     """
 
-    __slots__ = ("_texts", "_nums")
+    __slots__ = ("_texts", "_nums", "_speakers")
     SEP = "\x1f"  # ASCII unit separator: never part of a word
 
     def __init__(self, words: Iterable[TimedWord] = ()) -> None:
@@ -38,17 +39,36 @@ class Words(Sequence[TimedWord]):
         self._texts = self.SEP.join(w.text.replace(self.SEP, " ") for w in words) if words else None
         self._nums = array("i")
         for w in words:
-            self._nums.extend((w.start_ms, w.end_ms, round(w.confidence * 1e6)))
+            # Confidence is 0..1; a nonsense value from the wire must not overflow the int32.
+            self._nums.extend((w.start_ms, w.end_ms, round(min(max(w.confidence, 0.0), 1.0) * 1e6)))
+        # Most turns have no word speakers: then no list at all.
+        speakers = tuple(w.speaker for w in words)
+        self._speakers = speakers if any(speakers) else None
 
     def __len__(self) -> int:
         return len(self._nums) // 3
 
+    @property
+    def has_speakers(self) -> bool:
+        """Whether any word carries its own speaker (without decoding the words)."""
+        return self._speakers is not None
+
+    @property
+    def speakers(self) -> tuple[str | None, ...]:
+        """Each word's own speaker label (None where it has none), without decoding the words."""
+        return self._speakers or (None,) * len(self)
+
+    def span_ms(self, i: int) -> tuple[int, int]:
+        """Word i's (start_ms, end_ms), without decoding it."""
+        return self._nums[3 * i], self._nums[3 * i + 1]
+
     def __iter__(self) -> Iterator[TimedWord]:
         if self._texts is None:
             return
-        nums = self._nums
+        nums, speakers = self._nums, self._speakers
         for i, text in enumerate(self._texts.split(self.SEP)):
-            yield TimedWord(text, nums[3 * i], nums[3 * i + 1], nums[3 * i + 2] / 1e6)
+            yield TimedWord(text, nums[3 * i], nums[3 * i + 1], nums[3 * i + 2] / 1e6,
+                            speakers[i] if speakers else None)
 
     def __getitem__(self, i):  # type: ignore[override]
         words = list(self)
@@ -71,12 +91,23 @@ class FinalTurn:
     text: str  # formatted text exactly as the service sent it (never re-cased)
     words: Sequence[TimedWord]  # stored as Words
     wall_time: float  # time.time() when it became final
-    speaker: str | None = None
+    speaker: str | None = None  # the turn's label (A, B, ...); None: not known (PENDING, UNKNOWN)
     language: str | None = None
+    language_confidence: float | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.words, Words):
             self.words = Words(self.words)
+
+    def with_speakers(self, speaker: str | None, word_speakers: Sequence[str | None] | None) -> "FinalTurn":
+        """A copy with corrected speakers (a SpeakerRevision); text and times never change."""
+        words = list(self.words)
+        spoken = list(word_speakers or [])
+        if len(spoken) != len(words):
+            spoken = [None] * len(words)  # no word-level labels: each word falls back to the turn's
+        words = [TimedWord(w.text, w.start_ms, w.end_ms, w.confidence, s) for w, s in zip(words, spoken)]
+        return FinalTurn(self.index, self.start_ms, self.end_ms, self.text, words, self.wall_time,
+                         speaker, self.language, self.language_confidence)
 
 
 @dataclass(slots=True)
@@ -109,6 +140,7 @@ class Transcript:
     info: SessionInfo
     entries: list[Entry] = field(default_factory=list)
     footer: dict[str, Any] | None = None
+    speaker_names: dict[str, str] = field(default_factory=dict)  # label -> name given by a person
     _where: dict[int, int] = field(default_factory=dict, repr=False, compare=False)  # index -> position
 
     def __post_init__(self) -> None:
@@ -133,6 +165,10 @@ class Transcript:
                 return
             self._where[entry.index] = len(self.entries)
         self.entries.append(entry)
+
+    def turn(self, index: int) -> FinalTurn | None:
+        where = self._where.get(index)
+        return self.entries[where] if where is not None else None  # type: ignore[return-value]
 
     def duration_ms(self) -> int:
         """End of the last thing on the timeline (or the reported audio length, if longer)."""
@@ -160,11 +196,16 @@ def epoch_time(value: Any) -> float:
 
 
 def word_to_dict(w: TimedWord) -> dict[str, Any]:
-    return {"text": w.text, "start_ms": w.start_ms, "end_ms": w.end_ms, "confidence": w.confidence}
+    d = {"text": w.text, "start_ms": w.start_ms, "end_ms": w.end_ms, "confidence": w.confidence}
+    if w.speaker is not None:
+        d["speaker"] = w.speaker
+    return d
 
 
 def word_from_dict(d: dict[str, Any]) -> TimedWord:
-    return TimedWord(str(d["text"]), int(d["start_ms"]), int(d["end_ms"]), float(d.get("confidence", 1.0)))
+    speaker = d.get("speaker")
+    return TimedWord(str(d["text"]), int(d["start_ms"]), int(d["end_ms"]), float(d.get("confidence", 1.0)),
+                     speaker if isinstance(speaker, str) else None)
 
 
 def turn_to_dict(t: FinalTurn) -> dict[str, Any]:
@@ -180,6 +221,8 @@ def turn_to_dict(t: FinalTurn) -> dict[str, Any]:
         d["speaker"] = t.speaker
     if t.language is not None:
         d["language"] = t.language
+    if t.language_confidence is not None:
+        d["language_confidence"] = t.language_confidence
     return d
 
 
@@ -193,6 +236,7 @@ def turn_from_dict(d: dict[str, Any]) -> FinalTurn:
         wall_time=epoch_time(d["wall_time"]),
         speaker=d.get("speaker"),
         language=d.get("language"),
+        language_confidence=d.get("language_confidence"),
     )
 
 
