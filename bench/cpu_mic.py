@@ -10,6 +10,7 @@ that also logs each connection's first audio frame) serves every client of a rou
   plain   `captioner --plain --url URL` on the microphone
   file    `captioner --url URL --input speech.wav`: the full screen on a file, for comparison
   base-*  the same, from another checkout (--base DIR, e.g. `git archive` of main): A/B
+  alt-*   the same, from a third checkout (--alt DIR)
 
 Each client runs in its own 100x30 tmux window (`exec`, so the pane's process is the
 client). A round starts the clients one after another (the order rotates each round; the
@@ -47,11 +48,13 @@ from procstat import peak_rss_mb, rates, sample  # noqa: E402
 from vmic import play_until, start_vmic  # noqa: E402
 
 
-def client_argv(name: str, url: str, wav: str, config: str, base: str | None) -> tuple[list[str], str]:
+def client_argv(name: str, url: str, wav: str, config: str, base: str | None,
+                alt: str | None = None) -> tuple[list[str], str]:
     """(argv, working directory) of a client."""
     cwd = str(HERE.parent)
-    if name.startswith("base-"):
-        name, cwd = name.removeprefix("base-"), base
+    if "-" in name:  # base-tui: the tui client of the checkout named by --base
+        checkout, name = name.split("-", 1)
+        cwd = {"base": base, "alt": alt}[checkout]
     if name == "ref":
         return [PY, str(HERE / "reference_client.py"), "--url", url, "--mic"], cwd
     app = [PY, "-m", "tui", "--url", url, "--config", config]
@@ -134,7 +137,7 @@ def one_round(n: int, names: list[str], args, tmux: Tmux, server: Server, wav: s
     order = names[n % len(names):] + names[: n % len(names)]
     started = {}
     for name in order:
-        argv, cwd = client_argv(name, server.url, wav, config, args.base)
+        argv, cwd = client_argv(name, server.url, wav, config, args.base, args.alt)
         started[name] = tmux.start(name, argv, cwd)
         time.sleep(args.gap)
     ports = {name: client_port(pid, server.port) for name, (pid, _) in started.items()}
@@ -187,6 +190,7 @@ def main() -> int:
     ap.add_argument("--gap", type=float, default=1.5, help="between client launches")
     ap.add_argument("--clients", default="ref,tui,plain,file")
     ap.add_argument("--base", help="another checkout, for the base-* clients")
+    ap.add_argument("--alt", help="a third checkout, for the alt-* clients")
     ap.add_argument("--config", default="", help="TOML text for the captioner clients' config")
     ap.add_argument("--quick", action="store_true", help="1 round of 8 s")
     args = ap.parse_args()

@@ -87,7 +87,7 @@ class MainScreen(Screen):
         self._meter_at = self._status_at = 0.0  # monotonic times they were last painted
         self._ballistics = MeterBallistics()
         self._live_painted = 0.0  # monotonic time the live line last changed
-        self._live_later: object | None = None  # a deferred repaint of the live line
+        self._live_later: asyncio.TimerHandle | None = None  # a deferred repaint of the live line
         self._ended_at: float | None = None  # on the screen's clock, to stop the elapsed time
         self._exit_message: str | None = None  # printed when the app exits after a failure
         mode = settings["ui.timestamps"]
@@ -165,7 +165,9 @@ class MainScreen(Screen):
             self.query_one(StatusBar).show(self.status_view())
 
     def _paint_live(self) -> None:
-        self._live_later = None
+        if self._live_later is not None:  # this paint makes the deferred one unnecessary
+            self._live_later.cancel()
+            self._live_later = None
         try:
             if self.live.show(self._partial):
                 self._live_painted = time.monotonic()

@@ -94,7 +94,7 @@ class MicSource(ThreadFedSource):
             samplerate=rate,
             channels=channels,
             dtype="float32",
-            blocksize=rate * (SERVER_BLOCK_MS if server else BLOCK_MS) // 1000,
+            blocksize=int(rate * (SERVER_BLOCK_MS if server else BLOCK_MS) // 1000),
             latency=SERVER_LATENCY_S if server else None,  # None: PortAudio's default ('high')
             callback=self._callback,
             finished_callback=self._finished,
