@@ -6,6 +6,7 @@ delay = time the frame is handed out - frame.due (when its last sample was captu
 PortAudio's stamp of its block: inputBufferAdcTime, not the callback's arrival).
 
     python bench/capture.py --seconds 20 [--device-rate 48000] [--external]
+    python bench/capture.py --seconds 8 --runs 4 --server-block-ms 50   # the block-size trade
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 from vmic import play_until, start_vmic  # noqa: E402
 
+from tui.core.audio import mic as mic_module  # noqa: E402
 from tui.core.audio.inputs import open_source  # noqa: E402
 
 
@@ -66,7 +68,14 @@ def main() -> int:
     parser.add_argument("--device-rate", type=int, default=None)
     parser.add_argument("--external", action="store_true", help="use the current PULSE_SERVER")
     parser.add_argument("--quick", action="store_true", help="3 seconds, to check it still runs")
+    parser.add_argument("--runs", type=int, default=1, help="streams opened one after another")
+    parser.add_argument("--server-block-ms", type=float, help="a sound server's block (default: the app's)")
+    parser.add_argument("--server-latency", type=float, help="PortAudio latency there, s (default: the app's)")
     args = parser.parse_args()
+    if args.server_block_ms:
+        mic_module.SERVER_BLOCK_MS = args.server_block_ms
+    if args.server_latency:
+        mic_module.SERVER_LATENCY_S = args.server_latency
     folder = tempfile.mkdtemp(prefix="capbench")
     mic = None if args.external else start_vmic(folder)
     stop = threading.Event()
@@ -76,10 +85,11 @@ def main() -> int:
             threading.Thread(
                 target=play_until, args=(mic, speech_loop(folder), stop), daemon=True
             ).start()
-        wall, cpu = time.monotonic(), time.process_time()
-        seconds = 3.0 if args.quick else args.seconds
-        delays, source = asyncio.run(capture(seconds, args.device_rate))
-        report(delays, source, time.process_time() - cpu, time.monotonic() - wall)
+        for _ in range(args.runs):
+            wall, cpu = time.monotonic(), time.process_time()
+            seconds = 3.0 if args.quick else args.seconds
+            delays, source = asyncio.run(capture(seconds, args.device_rate))
+            report(delays, source, time.process_time() - cpu, time.monotonic() - wall)
     finally:
         stop.set()
         if mic:

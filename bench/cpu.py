@@ -13,6 +13,7 @@ Whole-process CPU (user + system, psutil, all threads) over the same window afte
 Prints `name: value unit` lines; cpu_* are % of one core.
 
     python bench/cpu.py [--quick] [--seconds 60] [--meter-rate 30]
+    python bench/cpu.py --mic [...]   # on the microphone, in tmux: bench/cpu_mic.py's options
 """
 
 from __future__ import annotations
@@ -39,6 +40,11 @@ def cpu_s(proc: psutil.Process) -> float:
 
 
 def main() -> int:
+    if "--mic" in sys.argv[1:]:
+        import cpu_mic
+
+        sys.argv.remove("--mic")
+        return cpu_mic.main()
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="a 5 s window (CI)")
     ap.add_argument("--seconds", type=float, default=60.0, help="measured window (default 60)")

@@ -18,6 +18,7 @@ from textual.messages import ExitApp
 
 from tui.config import Settings
 from tui.captioning import EXIT_BAD_INPUT, RunOptions, SetupError
+from tui.early_start import Started
 from tui.screens.commands import CaptionCommands
 from tui.screens.help import HelpScreen
 from tui.screens.main import SYSTEM_CLOCK, MainScreen
@@ -34,10 +35,11 @@ class CaptionerApp(App[None]):
     ]
 
     def __init__(self, settings: Settings, options: RunOptions | None = None, *, autostart: bool = True,
-                 clock: SimpleNamespace = SYSTEM_CLOCK) -> None:
+                 clock: SimpleNamespace = SYSTEM_CLOCK, started: Started | None = None) -> None:
         super().__init__()
         self.settings, self.options = settings, options or RunOptions()
         self.autostart, self.clock = autostart, clock
+        self.started = started  # a session already running (tui/early_start.py)
         self.keys_in_force: dict[str, str] = {}  # binding id -> keys, after the config keymap
         self.main: MainScreen | None = None
         self.keymap_errors: list[str] = []
@@ -52,7 +54,8 @@ class CaptionerApp(App[None]):
                         severity="warning", markup=False)
         self.apply_keymap(self.settings.keymap)
         try:
-            self.main = MainScreen(self.settings, self.options, autostart=self.autostart, clock=self.clock)
+            self.main = MainScreen(self.settings, self.options, autostart=self.autostart, clock=self.clock,
+                                   started=self.started)
         except SetupError as exc:
             self.exit(return_code=EXIT_BAD_INPUT, message=f"captioner: {exc}")
             return
@@ -169,4 +172,12 @@ def run_tui(settings: Settings, options: RunOptions) -> int:
     tune_gc()
     app = CaptionerApp(settings, options)
     app.run()
+    return app.return_code or 0
+
+
+async def run_tui_async(settings: Settings, options: RunOptions, started: Started) -> int:
+    """Run the full-screen captioner on a session already started; returns the exit status."""
+    tune_gc()
+    app = CaptionerApp(settings, options, started=started)
+    await app.run_async()
     return app.return_code or 0

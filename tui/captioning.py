@@ -242,9 +242,11 @@ class CaptionSession:
 
     async def _pull(self) -> None:
         """Capture from the start, also while the engine loads: nothing said is lost."""
+        levels = ev.LevelsChanged()
         try:
             async for frame in self.source.frames():  # type: ignore[union-attr]
                 self._captured.put_nowait(frame)
+                self._emit(levels)
         except AudioError as exc:
             self._captured.put_nowait(exc)
         finally:

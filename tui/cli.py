@@ -152,7 +152,7 @@ def run_app(argv: list[str]) -> int:
         from tui.headless import run_headless
 
         return asyncio.run(run_headless(settings, options, jsonl=args.jsonl))
-    from tui.app import run_tui
+    from tui.early_start import run_tui  # the session first, Textual meanwhile
 
     return run_tui(settings, options)
 

@@ -98,7 +98,8 @@ SCHEMA: tuple[Key, ...] = (
     # --- ui
     _k("ui", "timestamps", "offset", "timestamps in the caption log", choices=("off", "offset", "wall")),
     _k("ui", "scrollback", 5000, "finished turns kept on screen (the transcript keeps all)", low=100, high=1_000_000),
-    _k("ui", "meter_rate", 30, "level meter repaints per second", low=1, high=120),
+    _k("ui", "meter_rate", 30, "at most this many level meter (and live line) repaints a second; "
+       "the meter repaints as audio comes in (20 a second)", low=1, high=120),
     _k("ui", "theme", "textual-dark", "Textual theme name"),
     _k("ui", "low_confidence", 0.5, "words below this confidence are marked (0: off)", low=0.0, high=1.0,
        kind=(float, int)),

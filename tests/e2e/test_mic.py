@@ -76,6 +76,28 @@ async def test_captured_speech_matches_the_file(vmic, speech, device_rate):  # n
     assert source.levels.snapshot().hold_db > -20  # the meter heard the speech
 
 
+async def test_the_callback_wakes_the_loop_once_per_frame_with_exact_frames(vmic):  # noqa: F811
+    """10 ms PortAudio blocks, but one hand-over to the event loop per 50 ms frame: exactly a
+    frame of samples, metered once, stamped with its last sample's capture time."""
+    source = open_source(None)
+    pushed: list = []
+    push = source._push
+    source._push = lambda item: (pushed.append(item), push(item))
+    frames, names = [], set()
+    async for frame in source.frames():
+        frames.append(frame)
+        if len(frames) == 10:  # while the stream runs
+            names = {open(f"/proc/self/task/{tid}/comm").read().strip() for tid in os.listdir("/proc/self/task")}
+        if len(frames) == 20:
+            source.stop()
+    blocks = [item for item in pushed if isinstance(item, tuple)]
+    assert [b.shape for b, _ in blocks] == [(800, 1)] * len(blocks)  # 800 samples: one frame
+    assert [f.due for f in frames] == [t for _, t in blocks[:20]]  # one hand-over per frame
+    steps = np.diff([f.due for f in frames])
+    assert abs(np.median(steps) - 0.05) < 0.005  # capture times 50 ms apart
+    assert "captioner-mic" in names  # PortAudio's callback thread, named for top -H
+
+
 async def test_device_by_name_and_index_and_stop_from_a_thread(vmic):  # noqa: F811
     pulse = next(d for d in list_input_devices() if d.name == "pulse")
     for spec in ("PULSE", str(pulse.index)):

@@ -1,12 +1,14 @@
 """The captioning screen: owns the widgets, runs the session as a worker, routes its events.
 
 The session runs as an async worker in the app's loop, so its emit callback runs there too:
-partials are only stored (the latest wins) and painted by a fixed-rate timer together with
-the meter and the status bar; every other event is posted as a typed message.
+partials are painted as they come (at most one repaint a meter tick, the latest wins), the
+meter and the status bar when a frame of audio comes in (LevelsChanged), so nothing wakes
+the loop on a timer while audio flows; every other event is posted as a typed message.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,14 +29,16 @@ from tui.config import Settings
 from tui.core.stream import events as ev
 from tui.core.transcript.exports import ExportError
 from tui.captioning import CaptionSession, RunOptions
+from tui.early_start import Started
 from tui.screens.rename import RenameDialog
 from tui.screens.save import SaveDialog, default_save_path, save_transcript
 from tui.widgets.caption_log import CaptionLog
 from tui.widgets.live import LiveCaption
-from tui.widgets.meter import LevelMeter
+from tui.widgets.meter import LevelMeter, MeterBallistics
 from tui.widgets.status import StatusBar, StatusView
 
 STATUS_EVERY_S = 0.2  # the status bar's clock shows whole seconds: 5 checks a second suffice
+STATUS_IDLE_S = 1.0  # ...checked by a timer this often too, for when no audio comes in
 QUIT_TIMEOUT_S = 15.0  # after q, wait this long for the last turns before giving up
 EXIT_INTERRUPTED = 130
 
@@ -69,21 +73,24 @@ class MainScreen(Screen):
     ]
 
     def __init__(self, settings: Settings, options: RunOptions | None = None, *,
-                 autostart: bool = True, clock: SimpleNamespace = SYSTEM_CLOCK) -> None:
+                 autostart: bool = True, clock: SimpleNamespace = SYSTEM_CLOCK,
+                 started: Started | None = None) -> None:
         super().__init__()
         textual_hacks.install_cropping_compositor(self)
         self.settings = settings
         self.clock = clock
-        self.autostart = autostart
-        self.session = CaptionSession(settings, self.session_event, options)
+        self.autostart = autostart or started is not None
+        self.started = started  # a session already running (tui/early_start.py)
+        self.session = started.session if started else CaptionSession(settings, self.session_event, options)
         self.worker: Worker[int] | None = None
         self.exit_code: int | None = None  # set when the session has finished
         self.quitting = False
         self._partial: list[ev.LiveWord] = []
         self._tick_s = 1 / settings["ui.meter_rate"]
-        self._ticks = 0
-        self._status_every = max(round(STATUS_EVERY_S / self._tick_s), 1)
+        self._meter_at = self._status_at = 0.0  # monotonic times they were last painted
+        self._ballistics = MeterBallistics()
         self._live_painted = 0.0  # monotonic time the live line last changed
+        self._live_later: asyncio.TimerHandle | None = None  # a deferred repaint of the live line
         self._ended_at: float | None = None  # on the screen's clock, to stop the elapsed time
         self._exit_message: str | None = None  # printed when the app exits after a failure
         mode = settings["ui.timestamps"]
@@ -114,54 +121,85 @@ class MainScreen(Screen):
         self.query_one("#search").display = False
         self.query_one("#new-below").display = False
         self.live.set_placeholder(_PLACEHOLDERS[ev.STARTING])
-        self.set_interval(1 / self.settings["ui.meter_rate"], self._on_tick, name="repaint")
+        self.set_interval(STATUS_IDLE_S, self._on_idle_tick, name="status")
         textual_hacks.prompt_screen_updates(self)
         self.tick()
         if self.autostart:
             self.start_session()
 
     def start_session(self) -> None:
-        self.worker = self.run_worker(self.session.run(), name="session", group="session",
+        work = self.session.run() if self.started is None else self._join_started()
+        self.worker = self.run_worker(work, name="session", group="session",
                                       exit_on_error=False, exclusive=True)
+
+    async def _join_started(self) -> int:
+        """The worker of a session started before the screen: its events from now on."""
+        self.started.relay.attach(self.session_event)
+        return await self.started.task
 
     # ------------------------------------------------------------ from core
 
     def session_event(self, event: ev.Event) -> None:
         """The session's callback (in the app's loop): store partials, post everything else."""
+        if isinstance(event, ev.LevelsChanged):
+            self._on_frame()
+            return
         if isinstance(event, ev.PartialTurn):
             self._partial = event.words
             # Paint a new partial at once unless the live line was painted less than a tick
-            # ago (then the tick paints it): waiting for the next tick added 0-33 ms to every
-            # partial (bench/display.py), and the live line still repaints at most at the
-            # tick rate plus the partial rate (~10/s), each repaint only if the words changed.
-            now = time.monotonic()
-            if now - self._live_painted >= self._tick_s:
-                try:
-                    if self.live.show(self._partial):
-                        self._live_painted = now
-                except NoMatches:
-                    pass  # the app is closing: the widgets are gone
+            # ago (then once that tick is up): waiting for a fixed-rate tick added 0-33 ms to
+            # every partial (bench/display.py); the live line repaints at most once a tick.
+            wait = self._live_painted + self._tick_s - time.monotonic()
+            if wait <= 0:
+                self._paint_live()
+            elif self._live_later is None:
+                self._live_later = asyncio.get_running_loop().call_later(wait, self._paint_live)
             return
         message = m.wrap(event)
         if message is not None:
             self.post_message(message)
 
     def tick(self, status: bool = True) -> None:
-        """Fixed-rate repaint: the live line, the meter and the status bar, each only if changed.
-
-        The status bar shows whole seconds, so the timer checks it every STATUS_EVERY_S only;
-        events that change it call tick() at once.
-        """
-        if self.live.show(self._partial):
-            self._live_painted = time.monotonic()
-        if self.session.source is not None:  # levels are None once capture has ended
-            self.query_one(LevelMeter).show(self.session.levels(), ended=self.session.source.stopped)
+        """Repaint the live line, the meter and the status bar, each only if changed."""
+        self._paint_live()
+        self._paint_meter()
         if status:
+            self._status_at = time.monotonic()
             self.query_one(StatusBar).show(self.status_view())
 
-    def _on_tick(self) -> None:
-        self._ticks += 1
-        self.tick(status=self._ticks % self._status_every == 0)
+    def _paint_live(self) -> None:
+        if self._live_later is not None:  # this paint makes the deferred one unnecessary
+            self._live_later.cancel()
+            self._live_later = None
+        try:
+            if self.live.show(self._partial):
+                self._live_painted = time.monotonic()
+        except NoMatches:
+            pass  # the app is closing: the widgets are gone
+
+    def _paint_meter(self) -> None:
+        if self.session.source is not None:  # levels are None once capture has ended
+            self._meter_at = now = time.monotonic()
+            levels = self._ballistics.apply(self.session.levels(), now)
+            self.query_one(LevelMeter).show(levels, ended=self.session.source.stopped)
+
+    def _on_frame(self) -> None:
+        """A frame came in (20 a second): the meter, at most ui.meter_rate times a second, and
+        the status bar every STATUS_EVERY_S (it shows whole seconds; events that change it
+        call tick() at once)."""
+        now = time.monotonic()
+        try:
+            if now - self._meter_at >= self._tick_s * 0.9:  # 0.9: frames come with jitter
+                self._paint_meter()
+            if now - self._status_at >= STATUS_EVERY_S:
+                self._status_at = now
+                self.query_one(StatusBar).show(self.status_view())
+        except NoMatches:
+            pass  # not mounted yet, or the app is closing
+
+    def _on_idle_tick(self) -> None:
+        if time.monotonic() - self._status_at >= STATUS_IDLE_S * 0.9:  # no audio is coming in
+            self.tick()
 
     def status_view(self) -> StatusView:
         st = self.session.status()

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from rich.segment import Segment
 from textual.strip import Strip
 
 from tui.widgets.paint import PaintedLines
 from tui.core.audio.levels import CLIP_DB, FLOOR_DB, LevelSnapshot
 
+FALL_DB_PER_S = 30.0  # the bar and the peak fall no faster than this (they rise at once)
 NO_SIGNAL_AFTER_S = 3.0  # digital silence this long shows the "no signal" hint
 LABEL_W = 6  # "level "
 TAIL_W = 32  # " -23 dB  peak  -12 dB no signal", the widest tail
@@ -17,6 +20,30 @@ def db_to_cells(db: float, cells: int) -> int:
     """How many of `cells` a level fills on the FLOOR_DB..0 scale."""
     frac = (min(max(db, FLOOR_DB), 0.0) - FLOOR_DB) / -FLOOR_DB
     return round(frac * cells)
+
+
+class MeterBallistics:
+    """What the meter shows of the levels: a rise at once, a fall of at most FALL_DB_PER_S.
+
+    The meter repaints once per frame of audio (20 a second), not on a timer of its own; a
+    level that drops 30 dB between two frames glides down over a second rather than jumping,
+    so it still looks smooth. None (no audio, or no more) resets it.
+    """
+
+    def __init__(self) -> None:
+        self._shown: tuple[float, float, float] | None = None  # (rms, peak, at)
+
+    def apply(self, levels: LevelSnapshot | None, now: float) -> LevelSnapshot | None:
+        if levels is None:
+            self._shown = None
+            return None
+        rms, peak = levels.rms_db, levels.peak_db
+        if self._shown is not None:
+            old_rms, old_peak, at = self._shown
+            fall = FALL_DB_PER_S * max(now - at, 0.0)
+            rms, peak = max(rms, old_rms - fall), max(peak, old_peak - fall)
+        self._shown = (rms, peak, now)
+        return dataclasses.replace(levels, rms_db=rms, peak_db=peak)
 
 
 class LevelMeter(PaintedLines):

@@ -1,13 +1,16 @@
 """Microphone capture with sounddevice (PortAudio).
 
-The PortAudio callback only copies the block, updates the level meter and overflow count,
-and hands the block to the event loop with call_soon_threadsafe (non-blocking), stamped with
+The PortAudio callback does as little Python as it can: a raw stream (no numpy array made
+per block), one bytes copy and a list append per block. Once a frame's worth of samples is
+in (at the service's rate; resampled input: every block), it joins them, meters the whole
+frame with numpy, and hands it to the event loop with one call_soon_threadsafe, stamped with
 when its last sample was captured (from PortAudio's stamps, on time.monotonic's clock).
 Resampling and chunking happen in frames(), on the loop.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 
 import numpy as np
@@ -15,9 +18,12 @@ import numpy as np
 from tui.core.audio.source import ALTERNATIVES, AudioError, ThreadFedSource
 from tui.core.audio.devices import DeviceInfo, select_device, sounddevice
 
-BLOCK_MS = 20  # callback block: small, so a frame waits at most this long for its last block
-# A sound server's device: 10 ms blocks end exactly where a 50 ms frame ends, so no frame
-# waits for the rest of a block. PortAudio's ALSA sizes its periods from the latency (at its
+BLOCK_MS = 20  # callback block on raw hardware: a frame waits at most this long for its last block
+# A sound server's device: 10 ms blocks end exactly where a 50 ms frame ends. Not blocks of a
+# whole frame: PortAudio's ALSA code makes its periods the block's size, and the sound server
+# hands a period over at a phase fixed for the stream's life, anywhere in the block, so a
+# 50 ms block's last sample was 0-50 ms old when it came (p95 up to 50 ms beyond the frame,
+# measured; 10 ms blocks: 0-10). PortAudio's ALSA sizes its periods from the latency (at its
 # default 'high' it hands over two 10 ms blocks back to back every 20 ms): ask for 20 ms.
 # That small a buffer is safe there because the server buffers behind ALSA's plugin (no
 # overflow and no lost sample with 500 ms callback stalls, measured on PulseAudio). Raw
@@ -26,6 +32,7 @@ SERVER_BLOCK_MS = 10
 SERVER_LATENCY_S = 0.02
 IDLE_S = 2.0  # no block for this long while running means the device has gone
 FALLBACK_RATES = (16000, 48000, 44100)
+THREAD_NAME = b"captioner-mic"  # PortAudio's callback thread, as top -H and /proc show it
 
 
 class MicSource(ThreadFedSource):
@@ -46,7 +53,9 @@ class MicSource(ThreadFedSource):
         self._closed = False
         self._stream, opened_rate = self._open(rate, device_rate)
         super().__init__(self.device.name, opened_rate, rate, chunk_ms)
-        self._held: list = []  # callback blocks not yet handed to the loop
+        self._named = False
+        self._channels = self._stream.channels
+        self._held: list[bytes] = []  # raw blocks not yet handed to the loop
         self._captured = 0  # device samples captured
         self._hand_at = self._next_hand_over()
 
@@ -80,12 +89,12 @@ class MicSource(ThreadFedSource):
 
     def _input_stream(self, rate: int, channels: int):
         server = self.device.sound_server
-        return self._sd.InputStream(
+        return self._sd.RawInputStream(
             device=self.device.index,
             samplerate=rate,
             channels=channels,
             dtype="float32",
-            blocksize=rate * (SERVER_BLOCK_MS if server else BLOCK_MS) // 1000,
+            blocksize=int(rate * (SERVER_BLOCK_MS if server else BLOCK_MS) // 1000),
             latency=SERVER_LATENCY_S if server else None,  # None: PortAudio's default ('high')
             callback=self._callback,
             finished_callback=self._finished,
@@ -95,17 +104,18 @@ class MicSource(ThreadFedSource):
 
     def _callback(self, indata, frames, time_info, status) -> None:
         now = time.monotonic()
+        if not self._named:
+            self._named = _name_thread()
         if status.input_overflow:
             self.overflows += 1
-        block = indata.copy()  # indata is only valid during the callback
-        self.levels.update(block, now)
-        self._held.append(block)
+        self._held.append(bytes(indata))  # indata is only valid during the callback
         self._captured += frames
         if self._captured >= self._hand_at:
-            t = now - _age(time_info, frames / self.device_rate)
-            self._push((np.concatenate(self._held) if len(self._held) > 1 else block, t))
+            block = np.frombuffer(b"".join(self._held), np.float32).reshape(-1, self._channels)
             self._held = []
             self._hand_at = self._next_hand_over()
+            self.levels.update(block, now)
+            self._push((block, now - _age(time_info, frames / self.device_rate)))
 
     def _next_hand_over(self) -> int:
         """Device samples captured when the loop should next be woken with the held blocks.
@@ -162,6 +172,16 @@ def _age(time_info, block_s: float) -> float:
     adc = time_info.inputBufferAdcTime
     age = time_info.currentTime - adc - block_s
     return age if adc > 0 and 0 < age < 1.0 else 0.0
+
+
+def _name_thread() -> bool:
+    """Name PortAudio's callback thread (Linux; elsewhere nothing): once, from the thread."""
+    try:
+        with open(f"/proc/self/task/{threading.get_native_id()}/comm", "wb") as f:
+            f.write(THREAD_NAME)
+    except OSError:
+        pass
+    return True
 
 
 def _reason(exc: Exception | None) -> str:

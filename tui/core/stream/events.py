@@ -97,10 +97,17 @@ class Notice:
 
 
 @dataclass(slots=True)
+class LevelsChanged:
+    """A frame of audio came in, so the input levels (AudioSource.levels) are new: one per
+    frame. Like partials, a front end may coalesce or ignore them; a meter repaints on them
+    instead of waking on a timer of its own."""
+
+
+@dataclass(slots=True)
 class Finished:
     exit_code: int
     reason: str = ""
 
 
 Event = (StateChanged | SessionBegan | PartialTurn | TurnFinal | TurnRevised | SpeakerRenamed | SpeechDetected
-         | ServiceLoad | MarkerAdded | Notice | Finished)
+         | ServiceLoad | MarkerAdded | Notice | LevelsChanged | Finished)
