@@ -14,8 +14,10 @@ from typing import TextIO
 
 from tui.config import Settings
 from tui.core.stream import events as ev
-from tui.captioning import CaptionSession, RunOptions
+from tui.call import make_session
+from tui.captioning import RunOptions
 from tui.core.transcript.model import FinalTurn
+from tui.core.transcript.sources import speaker_name
 
 
 def turn_json(turn: FinalTurn) -> str:
@@ -28,17 +30,25 @@ def turn_json(turn: FinalTurn) -> str:
                    "confidence": w.confidence} for w in turn.words],
         **({"speaker": turn.speaker} if turn.speaker else {}),
         **({"language": turn.language} if turn.language else {}),
+        **({"source": turn.source} if turn.source else {}),
     }, ensure_ascii=False)
 
 
 class HeadlessPrinter:
     def __init__(self, jsonl: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
         self.jsonl, self.out, self.err = jsonl, out, err
+        self.names: dict[str, str] = {}  # source names, when two sources each need a prefix
+
+    def line(self, turn: FinalTurn) -> str:
+        if self.jsonl:
+            return turn_json(turn)
+        who = speaker_name(turn, self.names) if self.names else None
+        return f"{who}: {turn.text}" if who else turn.text
 
     def __call__(self, event: ev.Event) -> None:
         match event:
             case ev.TurnFinal(turn=turn):
-                self.out.write((turn_json(turn) if self.jsonl else turn.text) + "\n")
+                self.out.write(self.line(turn) + "\n")
                 self.out.flush()
             case ev.Notice(level="error" | "warning", text=text):
                 self.err.write(f"captioner: {text}\n")
@@ -50,7 +60,8 @@ class HeadlessPrinter:
 
 async def run_headless(settings: Settings, options: RunOptions, jsonl: bool) -> int:
     printer = HeadlessPrinter(jsonl)
-    session = CaptionSession(settings, printer, options)
+    session = make_session(settings, printer, options)
+    printer.names = getattr(session, "names", {})
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, session.stop)

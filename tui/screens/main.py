@@ -26,7 +26,8 @@ from tui import textual_hacks
 from tui.config import Settings
 from tui.core.stream import events as ev
 from tui.core.transcript.exports import ExportError
-from tui.captioning import EXIT_FAILED, CaptionSession, RunOptions
+from tui.call import make_session
+from tui.captioning import EXIT_FAILED, RunOptions
 from tui.screens.save import SaveDialog, default_save_path, save_transcript
 from tui.widgets.caption_log import CaptionLog
 from tui.widgets.live import LiveCaption
@@ -72,7 +73,9 @@ class MainScreen(Screen):
         self.settings = settings
         self.clock = clock
         self.autostart = autostart
-        self.session = CaptionSession(settings, self.session_event, options)
+        self.session = make_session(settings, self.session_event, options)
+        self.sources: list[tuple[str, str]] = getattr(self.session, "sources", [])  # two: a call
+        self._partials: dict[str | None, list[ev.LiveWord]] = {}  # the second source's live line
         self.worker: Worker[int] | None = None
         self.exit_code: int | None = None  # set when the session has finished
         self.quitting = False
@@ -94,8 +97,13 @@ class MainScreen(Screen):
             yield Label("", id="search-status", markup=False)
             yield Input(placeholder="search the captions (Enter: find, Esc: close)", id="search")
             yield Label("", id="new-below", markup=False)
-        yield LiveCaption(self.settings["ui.low_confidence"], id="live")
-        yield LevelMeter(id="meter")
+        names = [name for _, name in self.sources]
+        yield LiveCaption(self.settings["ui.low_confidence"], *names[:1], id="live")
+        for tag, name in self.sources[1:]:
+            yield LiveCaption(self.settings["ui.low_confidence"], name, id=f"live-{tag}", classes="second")
+        yield LevelMeter(*names[:1], id="meter")
+        for tag, name in self.sources[1:]:
+            yield LevelMeter(name, id=f"meter-{tag}", classes="second")
         yield StatusBar(id="status")
         yield Footer()
 
@@ -105,11 +113,14 @@ class MainScreen(Screen):
 
     @property
     def live(self) -> LiveCaption:
-        return self.query_one(LiveCaption)
+        return self.query_one("#live", LiveCaption)
 
     def on_mount(self) -> None:
         self.query_one("#search").display = False
         self.query_one("#new-below").display = False
+        self.log_view.sources = dict(self.sources)
+        for line in self.query("LiveCaption.second"):
+            line.display = False
         self.live.set_placeholder(_PLACEHOLDERS[ev.STARTING])
         self.set_interval(1 / self.settings["ui.meter_rate"], self._on_tick, name="repaint")
         textual_hacks.prompt_screen_updates(self)
@@ -126,6 +137,9 @@ class MainScreen(Screen):
     def session_event(self, event: ev.Event) -> None:
         """The session's callback (in the app's loop): store partials, post everything else."""
         if isinstance(event, ev.PartialTurn):
+            if self.sources and event.source != self.sources[0][0]:
+                self._partials[event.source] = event.words  # painted at the next tick
+                return
             self._partial = event.words
             # Paint a new partial at once unless the live line was painted less than a tick
             # ago (then the tick paints it): waiting for the next tick added 0-33 ms to every
@@ -152,9 +166,19 @@ class MainScreen(Screen):
         if self.live.show(self._partial):
             self._live_painted = time.monotonic()
         if self.session.source is not None:  # levels are None once capture has ended
-            self.query_one(LevelMeter).show(self.session.levels(), ended=self.session.source.stopped)
+            self.query_one("#meter", LevelMeter).show(self.session.levels(), ended=self.session.source.stopped)
+        for tag, _ in self.sources[1:]:
+            self._show_second(tag)
         if status:
             self.query_one(StatusBar).show(self.status_view())
+
+    def _show_second(self, tag: str) -> None:
+        """The system audio's live line (shown while it speaks) and meter, in a call."""
+        words = self._partials.get(tag, [])
+        line = self.query_one(f"#live-{tag}", LiveCaption)
+        line.show(words)
+        line.display = bool(words)
+        self.query_one(f"#meter-{tag}", LevelMeter).show(self.session.levels(tag))
 
     def _on_tick(self) -> None:
         self._ticks += 1

@@ -20,6 +20,7 @@ from textual.selection import Selection
 from textual.strip import Strip
 
 from tui.core.transcript.model import FinalTurn, Marker
+from tui.core.transcript.sources import speaker_name
 from tui.core.transcript.wording import clock, marker_text
 
 
@@ -47,12 +48,15 @@ class CaptionLog(ScrollView, can_focus=True):
     CaptionLog { height: 1fr; overflow-x: hidden; overflow-y: auto; }
     CaptionLog > .caption-log--time { color: $text-muted; }
     CaptionLog > .caption-log--speaker { color: $accent; text-style: bold; }
+    CaptionLog > .caption-log--source-mic { color: $success; text-style: bold; }
+    CaptionLog > .caption-log--source-system { color: $secondary; text-style: bold; }
     CaptionLog > .caption-log--language { color: $secondary; }
     CaptionLog > .caption-log--marker { color: $text-warning; text-style: italic; }
     CaptionLog > .caption-log--match { background: $warning-muted; }
     CaptionLog > .caption-log--current-match { background: $warning; color: $background; text-style: bold; }
     """
     COMPONENT_CLASSES = {"caption-log--time", "caption-log--speaker", "caption-log--language",
+                         "caption-log--source-mic", "caption-log--source-system",
                          "caption-log--marker", "caption-log--match", "caption-log--current-match"}
 
     class Unseen(Message):
@@ -79,6 +83,7 @@ class CaptionLog(ScrollView, can_focus=True):
         self.query = ""
         self.matches: list[int] = []  # serials of entries that match the query
         self.current: int | None = None  # serial of the current match
+        self.sources: dict[str, str] = {}  # source -> name, when two sources are captioned
 
     # ----------------------------------------------------------------- model
 
@@ -185,8 +190,10 @@ class CaptionLog(ScrollView, can_focus=True):
         if isinstance(entry, Marker):
             text.append(f"── {marker_text(entry)} ──", style("caption-log--marker", partial=True))
         else:
-            if entry.speaker:
-                text.append(f"{entry.speaker}:", style("caption-log--speaker", partial=True))
+            who = speaker_name(entry, self.sources)
+            if who:
+                cls = f"caption-log--source-{entry.source}" if entry.source in self.sources else None
+                text.append(f"{who}:", style(cls or "caption-log--speaker", partial=True))
                 text.append(" ")
             if entry.language:
                 text.append(f"[{entry.language}]", style("caption-log--language", partial=True))

@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from tui.core.transcript.cues import Cue, build_cues
+from tui.core.transcript.sources import for_export
 from tui.core.transcript.wording import clock, duration, marker_text
 from tui.core.transcript.model import FinalTurn, Marker, Transcript, info_to_dict, marker_to_dict, turn_to_dict
 
@@ -124,6 +125,7 @@ def _json(t: Transcript) -> str:
 def render(transcript: Transcript, fmt: str, *, timestamps: bool = True) -> str:
     """The transcript in one of FORMATS; `timestamps` applies to txt and md."""
     fmt = _ALIASES.get(fmt.lower(), fmt.lower())
+    transcript = for_export(transcript)
     if fmt == "txt":
         return _txt(transcript, timestamps)
     if fmt == "md":

@@ -73,6 +73,8 @@ class FinalTurn:
     wall_time: float  # time.time() when it became final
     speaker: str | None = None
     language: str | None = None
+    source: str | None = None  # "mic" or "system" when more than one source is captioned
+    echo_of: int | None = None  # a mic turn that repeats this system turn (hidden; see echo.py)
 
     def __post_init__(self) -> None:
         if not isinstance(self.words, Words):
@@ -97,6 +99,7 @@ class SessionInfo:
     input: str
     version: str
     endpoint: str = ""  # host only, never a query (which could carry a token)
+    sources: dict[str, str] = field(default_factory=dict)  # source -> its name ("mic": "You")
 
 
 Entry = FinalTurn | Marker
@@ -180,6 +183,10 @@ def turn_to_dict(t: FinalTurn) -> dict[str, Any]:
         d["speaker"] = t.speaker
     if t.language is not None:
         d["language"] = t.language
+    if t.source is not None:
+        d["source"] = t.source
+    if t.echo_of is not None:
+        d["echo_of"] = t.echo_of
     return d
 
 
@@ -193,6 +200,8 @@ def turn_from_dict(d: dict[str, Any]) -> FinalTurn:
         wall_time=epoch_time(d["wall_time"]),
         speaker=d.get("speaker"),
         language=d.get("language"),
+        source=d.get("source"),
+        echo_of=d.get("echo_of"),
     )
 
 
@@ -226,6 +235,7 @@ def info_to_dict(info: SessionInfo) -> dict[str, Any]:
         "input": info.input,
         "version": info.version,
         "endpoint": info.endpoint,
+        **({"sources": dict(info.sources)} if info.sources else {}),
     }
 
 
@@ -239,4 +249,5 @@ def info_from_dict(d: dict[str, Any]) -> SessionInfo:
         input=str(d.get("input", "")),
         version=str(d.get("version", "")),
         endpoint=str(d.get("endpoint", "")),
+        sources={str(k): str(v) for k, v in (d.get("sources") or {}).items()},
     )
