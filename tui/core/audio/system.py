@@ -173,7 +173,7 @@ class SystemAudioSource(MicSource):
             self._push(AudioError(f"system audio: cannot open '{target.description}': {exc}"))
             return
         self.name = self._label()
-        self._tell("information", f"system audio: captioning '{target.description}'")
+        self._tell("warning", f"system audio: captioning '{target.description}'")
 
     def _fill_gap(self) -> None:
         """Silence for the time the output was gone: this source's timeline stays the clock's."""
