@@ -309,6 +309,7 @@ class CallSession:
         if turn.echo_of is not None:
             return  # an echo: in the journal, not on screen
         if turn.source == SYSTEM:
+            self._speaking[SYSTEM] = False  # until its next partial
             self._emit(event)
             self._release_held()
             return
