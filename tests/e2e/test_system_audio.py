@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import signal
+import subprocess
+import sys
 import time
 
 import pytest
-from e2e import DATA, Captioner, captioner_env, only_journal, wait_for
+from e2e import DATA, ROOT, Captioner, captioner_env, only_journal, wait_for
 from vmic import SPEAKERS, start_vmic
 
 WAV_HEADER = 44
@@ -190,3 +193,30 @@ def test_no_sound_server_is_one_line_and_exit_2(tmp_path):
     assert code == 2
     lines = [line for line in cap.stderr.splitlines() if line.strip()]
     assert lines == [lines[0]] and "system audio needs a PulseAudio or PipeWire" in lines[0], cap.stderr
+
+
+def test_full_screen_shows_both_sources_labelled(pa, tmp_path):
+    env = captioner_env(tmp_path, pa.env)
+    tmux = ["tmux", "-L", f"sysaudio-{tmp_path.name[-12:]}", "-f", "/dev/null"]
+    rc = tmp_path / "rc"
+    variables = " ".join(f"{k}={shlex.quote(env[k])}" for k in
+                         ("CAPTIONER_DATA_DIR", "CAPTIONER_CONFIG", "PULSE_SERVER", "PATH"))
+    command = (f"env -u ASSEMBLYAI_API_KEY {variables} {sys.executable} -m tui --system-audio; "
+               f"echo $? > {rc}.tmp; mv {rc}.tmp {rc}; sleep 30")
+    screen = lambda: subprocess.run([*tmux, "capture-pane", "-p"], capture_output=True, text=True).stdout  # noqa: E731
+    try:
+        subprocess.run([*tmux, "new-session", "-d", "-x", "100", "-y", "30", command], check=True, cwd=ROOT)
+        wait_for(lambda: "listening" in screen(), 90, "the offline engine to load")
+        time.sleep(1.0)
+        pa.play(DATA / "ls_0880.wav")
+        pa.play_system(DATA / "goforward.wav")
+        wait_for(lambda: re.search(r"Them: .*[Ff]orward", screen()), 30, "the system audio's caption")
+        rows = screen().splitlines()
+        assert any(re.search(r"You: .*disposed", row) for row in rows), rows
+        assert any(row.startswith(" You   ") and "dB" in row for row in rows), rows  # two meters
+        assert any(row.startswith(" Them  ") and "dB" in row for row in rows), rows
+        subprocess.run([*tmux, "send-keys", "q"], check=True)
+        wait_for(rc.exists, 30, "captioner to exit")
+        assert rc.read_text().strip() == "0"
+    finally:
+        subprocess.run([*tmux, "kill-server"], capture_output=True)

@@ -100,10 +100,10 @@ class MainScreen(Screen):
         names = [name for _, name in self.sources]
         yield LiveCaption(self.settings["ui.low_confidence"], *names[:1], id="live")
         for tag, name in self.sources[1:]:
-            yield LiveCaption(self.settings["ui.low_confidence"], name, id=f"live-{tag}", classes="second")
+            yield LiveCaption(self.settings["ui.low_confidence"], name, id=f"live-{tag}")
         yield LevelMeter(*names[:1], id="meter")
         for tag, name in self.sources[1:]:
-            yield LevelMeter(name, id=f"meter-{tag}", classes="second")
+            yield LevelMeter(name, id=f"meter-{tag}")
         yield StatusBar(id="status")
         yield Footer()
 
@@ -119,8 +119,8 @@ class MainScreen(Screen):
         self.query_one("#search").display = False
         self.query_one("#new-below").display = False
         self.log_view.sources = dict(self.sources)
-        for line in self.query("LiveCaption.second"):
-            line.display = False
+        for tag, _ in self.sources[1:]:
+            self.query_one(f"#live-{tag}").display = False
         self.live.set_placeholder(_PLACEHOLDERS[ev.STARTING])
         self.set_interval(1 / self.settings["ui.meter_rate"], self._on_tick, name="repaint")
         textual_hacks.prompt_screen_updates(self)
