@@ -220,3 +220,12 @@ def test_full_screen_shows_both_sources_labelled(pa, tmp_path):
         assert rc.read_text().strip() == "0"
     finally:
         subprocess.run([*tmux, "kill-server"], capture_output=True)
+
+
+def test_devices_lists_the_outputs_with_their_friendly_names(pa, tmp_path):
+    env = captioner_env(tmp_path, pa.env)
+    with Captioner(["devices"], env) as cap:
+        assert cap.finish(60) == 0, cap.stderr
+    rows = cap.lines
+    assert any(row.startswith("*  VirtualSpeakers") and SPEAKERS in row for row in rows), rows
+    assert any(row.startswith("   Null Output") for row in rows), rows

@@ -213,3 +213,15 @@ async def test_echo_suppression_off_shows_everything(tmp_path):
     run.final(run.mic, said, 20, 3000, 0)
     assert run.shown() == [(0, "system", said), (1, "mic", said)]
     assert all(t.echo_of is None for t in run.call.transcript.turns)
+
+
+async def test_pause_and_resume_act_on_both_sources_and_say_so_once(tmp_path):
+    run = Run(tmp_path)
+    run.call.toggle_pause()
+    assert run.mic.paused and run.system.paused and run.call.paused
+    run.call.toggle_pause()
+    assert not run.mic.paused and not run.system.paused
+    states = [e.state for e in run.seen if isinstance(e, ev.StateChanged)]
+    assert states == [ev.PAUSED, ev.CONNECTING]
+    markers = [m.kind for m in run.call.transcript.markers]
+    assert markers == ["pause"]  # one pause marker for the call, not one per source
