@@ -208,6 +208,12 @@ def test_full_screen_shows_both_sources_labelled(pa, tmp_path):
         subprocess.run([*tmux, "new-session", "-d", "-x", "100", "-y", "30", command], check=True, cwd=ROOT)
         wait_for(lambda: "listening" in screen(), 90, "the offline engine to load")
         time.sleep(1.0)
+        mic = pa.play(MIC_WAV, wait=False)  # both speak at once: two labelled live lines
+        pa.play_system(SYSTEM_WAV, wait=False)
+        both = lambda: (rows := screen().splitlines()) and any(r.startswith(" You: ") for r in rows) \
+            and any(r.startswith(" Them: ") for r in rows)  # noqa: E731 - live lines have no time
+        wait_for(both, 15, "a live line for each source at once", step=0.02)
+        mic.wait(30)
         pa.play(DATA / "ls_0880.wav")
         pa.play_system(DATA / "goforward.wav")
         wait_for(lambda: re.search(r"Them: .*[Ff]orward", screen()), 30, "the system audio's caption")
