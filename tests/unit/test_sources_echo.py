@@ -14,7 +14,7 @@ from tui.captioning import CaptionSession, RunOptions
 from tui.config import load_settings
 from tui.core.audio.pulse import Output, find_output, format_output_table
 from tui.core.stream import events as ev
-from tui.core.transcript.echo import common_in_order, is_echo, time_overlap, words_of
+from tui.core.transcript.echo import EchoDetector, common_in_order, is_echo, time_overlap, words_of
 from tui.core.transcript.exports import render
 from tui.core.transcript.model import (FinalTurn, SessionInfo, TimedWord, Transcript, turn_from_dict,
                                        turn_to_dict)
@@ -57,6 +57,14 @@ def test_time_overlap_is_a_share_of_the_first_turn():
 ])
 def test_is_echo(mic, system, echo):
     assert is_echo(turn(*mic, source="mic"), turn(*system, source="system")) is echo
+
+
+def test_a_mic_turn_that_repeats_two_system_turns_together_is_an_echo():
+    detector = EchoDetector()
+    detector.add_system(turn("As not.", 6752, 7704, "system", 2))
+    detector.add_system(turn("What your country can do for you?", 7900, 11007, "system", 3))
+    assert detector.echo_of(turn("Ask not what your country can do for you?", 6760, 11070, "mic", 4)) == 3
+    assert detector.echo_of(turn("What is it that I can do for them?", 6760, 11070, "mic", 5)) is None
 
 
 # --------------------------------------------------------------- names, exports

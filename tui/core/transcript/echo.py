@@ -2,7 +2,8 @@
 
 A microphone turn is an echo of a system turn when the two overlap for at least half of
 the mic turn's time and at least 80 % of the mic turn's words (4 or more) appear, in order,
-in the system turn. Pure functions and a small window of recent system turns; no I/O.
+in the system turn (or in the system turns it overlaps, taken together: the two streams may
+cut the same speech into turns at different places). Pure functions and a small window of recent system turns; no I/O.
 """
 
 from __future__ import annotations
@@ -42,11 +43,15 @@ def common_in_order(a: list[str], b: list[str]) -> int:
     return prev[-1]
 
 
-def is_echo(mic: FinalTurn, system: FinalTurn) -> bool:
+def is_echo(mic: FinalTurn, system: FinalTurn | list[FinalTurn]) -> bool:
+    """Whether the mic turn repeats the system turn, or the system turns it overlaps taken
+    together (the two streams may split the same speech into turns differently)."""
+    turns = system if isinstance(system, list) else [system]
     mine = words_of(mic.text)
-    if len(mine) < MIN_WORDS or time_overlap(mic, system) < MIN_TIME_OVERLAP:
+    if len(mine) < MIN_WORDS or sum(time_overlap(mic, t) for t in turns) < MIN_TIME_OVERLAP:
         return False
-    return common_in_order(mine, words_of(system.text)) >= MIN_WORD_SHARE * len(mine)
+    theirs = [w for t in sorted(turns, key=lambda t: t.start_ms) for w in words_of(t.text)]
+    return common_in_order(mine, theirs) >= MIN_WORD_SHARE * len(mine)
 
 
 class EchoDetector:
@@ -56,11 +61,13 @@ class EchoDetector:
         self.system: deque[FinalTurn] = deque(maxlen=KEEP_SYSTEM_TURNS)
 
     def add_system(self, turn: FinalTurn) -> None:
-        self.system.append(turn)
+        self.system = deque((t for t in self.system if t.index != turn.index), maxlen=KEEP_SYSTEM_TURNS)
+        self.system.append(turn)  # a formatted final replaces its unformatted one
 
     def echo_of(self, mic: FinalTurn) -> int | None:
-        """The index of the system turn this mic turn repeats, else None."""
-        for turn in reversed(self.system):
-            if is_echo(mic, turn):
-                return turn.index
-        return None
+        """The index of the system turn this mic turn repeats (the one it overlaps most when
+        it repeats several together), else None."""
+        beside = [t for t in self.system if time_overlap(mic, t) > 0]
+        if not beside or not is_echo(mic, beside):
+            return None
+        return max(beside, key=lambda t: time_overlap(mic, t)).index
