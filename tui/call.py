@@ -13,8 +13,11 @@ import asyncio
 import dataclasses
 import time
 import uuid
-from collections.abc import Callable
+from collections import deque
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
+
+import numpy as np
 
 from tui import __version__
 from tui.captioning import (EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, CaptionSession, RunOptions,
@@ -22,6 +25,8 @@ from tui.captioning import (EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, CaptionSession
 from tui.config import Settings
 from tui.core.audio.inputs import SYSTEM
 from tui.core.stream import events as ev
+from tui.core.audio.levels import block_levels
+from tui.core.audio.source import Frame
 from tui.core.stream.client import StreamError
 from tui.core.transcript.echo import EchoDetector
 from tui.core.transcript.exports import ExportError, write_export
@@ -29,7 +34,9 @@ from tui.core.transcript.journal import Journal, default_sessions_dir
 from tui.core.transcript.model import FinalTurn, Marker, SessionInfo, Transcript
 
 MIC = "mic"
-ECHO_WAIT_S = 4.0  # a mic turn spoken while the system audio is mid-turn waits this long for it
+ECHO_WAIT_S = 4.0  # a mic turn spoken while the system audio sounded waits this long for it
+SOUND_DBFS = -50.0  # system audio louder than this could be heard by the microphone
+SOUND_KEPT = 1200  # frames of the system audio's loudness remembered (60 s of 50 ms frames)
 
 
 def system_spec(setting: str) -> str:
@@ -59,6 +66,7 @@ class Leg(CaptionSession):
         super().__init__(settings, lambda event: call.from_leg(self, event), options)
         self.call = call
         self.source_tag = tag
+        self.origin_ms: float | None = None  # monotonic ms of this source's timeline 0
 
     def on_stream_event(self, event: ev.Event) -> None:
         if isinstance(event, ev.TurnFinal):
@@ -70,6 +78,17 @@ class Leg(CaptionSession):
 
     def _open_journal(self) -> None:
         self.call.leg_ready()
+
+    async def _frames(self) -> AsyncIterator[Frame]:
+        per_ms = 2 * self.settings["audio.sample_rate"] / 1000
+        async for frame in super()._frames():
+            # Where the timeline's 0 is on the monotonic clock: the earliest estimate holds
+            # (audio handed over late, or in a burst, only makes a later one).
+            origin = frame.due * 1000 - (frame.t0_ms + len(frame.pcm) / per_ms)
+            self.origin_ms = origin if self.origin_ms is None else min(self.origin_ms, origin)
+            if self.source_tag == SYSTEM:
+                self.call.system_sounded(frame)
+            yield frame
 
     async def _start_local(self) -> str:
         self._emit_state(ev.LOADING)
@@ -92,8 +111,10 @@ class CallSession:
         self.journal: Journal | None = None
         self.echo = EchoDetector() if settings["audio.suppress_echo"] else None
         self._numbers: dict[tuple[str, int], int] = {}
-        self._held: list[ev.TurnFinal] = []  # mic turns waiting for the system turn beside them
+        self._held: list[tuple[float, ev.TurnFinal]] = []  # (until when, mic turn) waiting for
+        # the system turn beside them
         self._speaking: dict[str, bool] = {}
+        self._sounded: deque[tuple[float, float]] = deque(maxlen=SOUND_KEPT)  # loud system spans, ms
         self._ready = 0
         self._server = None
         self._server_task: asyncio.Task | None = None
@@ -216,7 +237,7 @@ class CallSession:
             self.journal = False  # type: ignore[assignment]  # tried: don't try at every turn
 
     async def _teardown(self, code: int) -> int:
-        self._release_held()
+        self._release_held(everything=True)
         if self._server:
             await self._server.stop()
         if self.journal:
@@ -239,7 +260,20 @@ class CallSession:
     def number(self, leg: Leg, turn: FinalTurn) -> FinalTurn:
         """The turn in the call's one sequence of turn numbers, stamped with its source."""
         index = self._numbers.setdefault((leg.source_tag, turn.index), len(self._numbers))
+        shift = round(self.shift(leg))
+        if shift:
+            words = [dataclasses.replace(w, start_ms=w.start_ms + shift, end_ms=w.end_ms + shift)
+                     for w in turn.words]
+            turn = dataclasses.replace(turn, start_ms=turn.start_ms + shift, end_ms=turn.end_ms + shift,
+                                       words=words)
         return dataclasses.replace(turn, index=index, source=leg.source_tag)
+
+    def shift(self, leg: Leg) -> float:
+        """Ms to add to a leg's times to put them on the microphone's timeline: each source
+        counts its own samples from its own start, and one may start, or lag, a little later."""
+        if leg is self.primary or leg.origin_ms is None or self.primary.origin_ms is None:
+            return 0.0
+        return leg.origin_ms - self.primary.origin_ms
 
     def record(self, leg: Leg, entry: FinalTurn | Marker, forward: bool) -> None:
         """Into the shared transcript and journal first (a crash loses nothing), then on."""
@@ -311,23 +345,43 @@ class CallSession:
         if turn.source == SYSTEM:
             self._speaking[SYSTEM] = False  # until its next partial
             self._emit(event)
-            self._release_held()
+            self._release_held(caught_up_to=turn.end_ms)
             return
-        if self.echo is not None and self._speaking.get(SYSTEM):
-            self._held.append(event)  # the system turn it may repeat is not final yet
-            asyncio.get_running_loop().call_later(ECHO_WAIT_S, self._release_held)
+        if self.echo is not None and (self._speaking.get(SYSTEM) or self._sounded_during(turn)):
+            self._held.append((time.monotonic() + ECHO_WAIT_S, event))  # its system turn is not final yet
+            asyncio.get_running_loop().call_later(ECHO_WAIT_S + 0.01, self._release_held)
             return
         self._emit(event)
 
-    def _release_held(self) -> None:
-        held, self._held = self._held, []
-        for event in held:
+    def system_sounded(self, frame: Frame) -> None:
+        """Note when the system audio was loud enough to reach the mic (its recognizer may
+        lag behind, so its partials alone would come too late to hold an echo back)."""
+        if block_levels(np.frombuffer(frame.pcm, "<i2"))[0] > SOUND_DBFS:
+            shift = self.shift(self.legs[1])
+            start = frame.t0_ms + shift
+            end = start + len(frame.pcm) / (2 * self.settings["audio.sample_rate"] / 1000)
+            if self._sounded and self._sounded[-1][1] >= start - 1:
+                self._sounded[-1] = (self._sounded[-1][0], end)
+            else:
+                self._sounded.append((start, end))
+
+    def _sounded_during(self, turn: FinalTurn) -> bool:
+        return any(start < turn.end_ms and end > turn.start_ms for start, end in self._sounded)
+
+    def _release_held(self, caught_up_to: float | None = None, everything: bool = False) -> None:
+        """Echoes go to the journal only; the others are shown once the system audio's turns
+        have passed their end, or their wait is over."""
+        now, keep = time.monotonic(), []
+        for deadline, event in self._held:
             turn = event.turn
             if self.echo is not None and (of := self.echo.echo_of(turn)) is not None:
                 turn.echo_of = of
                 self._store(turn)  # the journal's later line marks it: read back, it replaces
-            else:
+            elif everything or now >= deadline or (caught_up_to or 0) >= turn.end_ms:
                 self._emit(event)
+            else:
+                keep.append((deadline, event))
+        self._held = keep
 
 
 __all__ = ["CallSession", "Leg", "make_session", "MIC", "SYSTEM", "EXIT_BAD_INPUT", "SetupError"]

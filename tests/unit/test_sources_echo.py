@@ -7,6 +7,7 @@ import asyncio
 import io
 import json
 
+import numpy as np
 import pytest
 
 from tui.call import CallSession, make_session
@@ -212,6 +213,23 @@ async def test_held_turn_that_is_no_echo_is_shown_when_the_wait_ends(tmp_path, m
     assert run.shown() == []
     await asyncio.sleep(0.05)
     assert run.shown() == [(0, "mic", "sorry to interrupt you there")]
+
+
+async def test_a_mic_turn_said_while_the_system_audio_sounded_waits_for_its_turn(tmp_path):
+    """The system's recognizer may lag: its partials have not come yet, but its audio had
+    sound during the mic turn, so the mic turn is held until the system turn is final."""
+    from tui.core.audio.source import Frame
+
+    run = Run(tmp_path)
+    loud, quiet = (np.full(800, 3000, "<i2").tobytes(), bytes(1600))
+    for k in range(40):  # 2 s: loud from 1.0 s on
+        run.call.system_sounded(Frame(loud if k >= 20 else quiet, k * 50.0, 0.0))
+    said = "ask not what your country can do for you"
+    run.final(run.mic, "hello I am early", 0, 900, 0)  # before the sound: shown at once
+    run.final(run.mic, said, 1020, 3000, 1)
+    assert run.shown() == [(0, "mic", "hello I am early")]
+    run.final(run.system, said, 1000, 3000, 0)
+    assert run.shown() == [(0, "mic", "hello I am early"), (2, "system", said)]
 
 
 async def test_echo_suppression_off_shows_everything(tmp_path):
