@@ -25,8 +25,9 @@ def _app_parser() -> argparse.ArgumentParser:
     )
     ap.add_argument("--version", action="version", version=f"captioner {__version__}")
     ap.add_argument("--config", type=Path, help="config file (default: ~/.config/captioner/config.toml)")
-    ap.add_argument("-i", "--input", help="audio input: a device index or name, a file, or - for "
-                    "raw s16le mono PCM on stdin (default: the system microphone)")
+    ap.add_argument("-i", "--input", help="audio input: a device index or name, a file, - for "
+                    "raw s16le mono PCM on stdin, or system for the system audio (default: the "
+                    "system microphone)")
     ap.add_argument("--system-audio", nargs="?", const="on", metavar="NAME",
                     help="also caption the system audio (what the default output plays, or the "
                     "output NAME), labelled apart from the microphone; --input system: it alone")
