@@ -24,6 +24,8 @@ import pytest
 
 SINK = "vmic_sink"
 SOURCE = "vmic"
+SPEAKERS = "vmic_speakers"  # the default output: its monitor is "the system audio"
+SPEAKERS_NAME = "VirtualSpeakers"
 SINK_RATE = 48000
 _SOCKET_MAX = 100  # unix socket paths must fit in sockaddr_un (108 bytes)
 
@@ -34,6 +36,7 @@ class VMic:
     env: dict[str, str]  # {"PULSE_SERVER": ...}: pass to child processes
     _keepalive: subprocess.Popen | None = None
     _players: list[subprocess.Popen] = field(default_factory=list)
+    _outputs: dict[str, tuple[str, subprocess.Popen]] = field(default_factory=dict)  # sink: (module, keep-alive)
 
     def _run(self, *args: str, timeout: float = 5.0) -> subprocess.CompletedProcess:
         return subprocess.run(
@@ -43,10 +46,11 @@ class VMic:
     def _full_env(self) -> dict[str, str]:
         return {**os.environ, **self.env}
 
-    def play(self, wav_path: str | os.PathLike, wait: bool = True) -> subprocess.Popen:
-        """Play a file into the microphone in real time; returns when done unless wait=False."""
+    def play(self, wav_path: str | os.PathLike, wait: bool = True, sink: str = SINK) -> subprocess.Popen:
+        """Play a file into the microphone (or another sink) in real time; returns when done
+        unless wait=False."""
         proc = subprocess.Popen(
-            ["paplay", f"--device={SINK}", str(wav_path)],
+            ["paplay", f"--device={sink}", str(wav_path)],
             env=self._full_env(),
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -58,6 +62,38 @@ class VMic:
                 raise RuntimeError(f"paplay failed: {err.decode(errors='replace')}")
         return proc
 
+    def play_system(self, wav_path: str | os.PathLike, wait: bool = True,
+                    sink: str = SPEAKERS) -> subprocess.Popen:
+        """Play a file into an output (the system audio) in real time."""
+        return self.play(wav_path, wait, sink=sink)
+
+    def add_output(self, sink: str = SPEAKERS, description: str = SPEAKERS_NAME,
+                   default: bool = True) -> None:
+        """A second null sink, an output like loudspeakers (the default one unless told);
+        the default source stays the virtual mic. Kept alive as vmic_sink is."""
+        module = self._run("pactl", "load-module", "module-null-sink", f"sink_name={sink}",
+                           f"rate={SINK_RATE}", "channels=2",
+                           f"sink_properties=device.description={description}").stdout.strip()
+        keepalive = _start_keepalive(self, sink, channels=2)
+        self._outputs[sink] = (module, keepalive)
+        _wait_until(lambda: sink in self._run("pactl", "list", "short", "sinks").stdout, f"sink {sink}")
+        if default:
+            self.set_default_output(sink)
+        self._run("pactl", "set-default-source", SOURCE)
+
+    def set_default_output(self, sink: str) -> None:
+        self._run("pactl", "set-default-sink", sink)
+
+    def remove_output(self, sink: str = SPEAKERS) -> None:
+        """Unload an output, as unplugged headphones vanish."""
+        module, keepalive = self._outputs.pop(sink)
+        keepalive.kill()
+        keepalive.wait()
+        self._run("pactl", "unload-module", module)
+
+    def default_output(self) -> str:
+        return self._run("pactl", "get-default-sink").stdout.strip()
+
     def kill_daemon(self) -> None:
         """Kill the daemon outright, as a vanished device looks to PortAudio."""
         pid = _read_pid(self.base / "run" / "pulse" / "pid")
@@ -65,7 +101,7 @@ class VMic:
             _kill(pid, signal.SIGKILL)
 
     def stop(self) -> None:
-        for proc in [*self._players, self._keepalive]:
+        for proc in [*self._players, self._keepalive, *(k for _, k in self._outputs.values())]:
             if proc and proc.poll() is None:
                 proc.kill()
                 proc.wait()
@@ -159,11 +195,11 @@ def start_vmic(tmpdir: str | os.PathLike) -> VMic:
     return mic
 
 
-def _start_keepalive(mic: VMic) -> subprocess.Popen:
+def _start_keepalive(mic: VMic, sink: str = SINK, channels: int = 1) -> subprocess.Popen:
     # Without a low-latency stream the null sink runs in 2 s blocks and capture arrives bunched.
     return subprocess.Popen(
-        ["pacat", "--playback", "--raw", "--latency-msec=10", f"--device={SINK}",
-         "--format=s16le", f"--rate={SINK_RATE}", "--channels=1"],
+        ["pacat", "--playback", "--raw", "--latency-msec=10", f"--device={sink}",
+         "--format=s16le", f"--rate={SINK_RATE}", f"--channels={channels}"],
         env=mic._full_env(), stdin=open("/dev/zero", "rb"),
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip

@@ -111,6 +111,7 @@ class CaptionSession:
         self.audio_error: str | None = None
         self._captured: asyncio.Queue = asyncio.Queue()  # frames from capture, until None
         self._capture: asyncio.Task | None = None
+        self.source_tag: str | None = None  # "mic"/"system": stamped on turns and partials
 
     # ------------------------------------------------------------ front end API
 
@@ -198,6 +199,8 @@ class CaptionSession:
         self.source = open_source(spec, rate=s["audio.sample_rate"], chunk_ms=s["audio.chunk_ms"],
                                   speed=opts.speed, stdin_rate=opts.stdin_rate,
                                   device_rate=s["audio.device_rate"] or None)
+        if hasattr(self.source, "on_change"):  # system audio: its output came, went or changed
+            self.source.on_change = lambda level, text: self._emit(ev.Notice(level, text))
         self._capture = asyncio.create_task(self._pull())
         url = s["service.url"] or p.cloud_url(s["service.region"])
         if self.engine == "local":
@@ -281,6 +284,8 @@ class CaptionSession:
 
     def on_stream_event(self, event: ev.Event) -> None:
         """The streaming client's callback: keep the state status() reports, record, forward."""
+        if self.source_tag and isinstance(event, (ev.TurnFinal, ev.PartialTurn)):
+            _tag(event, self.source_tag)
         if isinstance(event, ev.TurnFinal):
             self._record(event.turn, forward=False)
             if event.latency_ms is not None:
@@ -377,3 +382,10 @@ class CaptionSession:
     @property
     def journal_path(self) -> Path | None:
         return self.journal.path if self.journal else None
+
+
+def _tag(event: ev.TurnFinal | ev.PartialTurn, source: str) -> None:
+    if isinstance(event, ev.TurnFinal):
+        event.turn.source = source
+    else:
+        event.source = source

@@ -25,8 +25,14 @@ def _app_parser() -> argparse.ArgumentParser:
     )
     ap.add_argument("--version", action="version", version=f"captioner {__version__}")
     ap.add_argument("--config", type=Path, help="config file (default: ~/.config/captioner/config.toml)")
-    ap.add_argument("-i", "--input", help="audio input: a device index or name, a file, or - for "
-                    "raw s16le mono PCM on stdin (default: the system microphone)")
+    ap.add_argument("-i", "--input", help="audio input: a device index or name, a file, - for "
+                    "raw s16le mono PCM on stdin, or system for the system audio (default: the "
+                    "system microphone)")
+    ap.add_argument("--system-audio", nargs="?", const="on", metavar="NAME",
+                    help="also caption the system audio (what the default output plays, or the "
+                    "output NAME), labelled apart from the microphone; --input system: it alone")
+    ap.add_argument("--keep-echo", action="store_true", default=None,
+                    help="show microphone turns that repeat the system audio (echo) anyway")
     ap.add_argument("--demo", action="store_true", help="caption the bundled speech sample")
     ap.add_argument("--sample-rate", type=int, default=16000, help="sample rate of --input - (default 16000)")
     ap.add_argument("--engine", choices=("auto", "assemblyai", "local"), help="speech engine")
@@ -62,6 +68,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         "service.temporary_token": args.temporary_token,
         "service.insecure": args.insecure,
         "audio.record": args.record,
+        "audio.system_audio": args.system_audio,
+        "audio.suppress_echo": False if args.keep_echo else None,
     }
     return load_settings(args.config, overrides=overrides)
 
@@ -181,15 +189,21 @@ def _serve(argv: list[str]) -> int:
 
 
 def _devices(argv: list[str]) -> int:
-    argparse.ArgumentParser(prog="captioner devices", description="List audio input devices.").parse_args(argv)
+    argparse.ArgumentParser(prog="captioner devices",
+                            description="List audio input devices and outputs (system audio).").parse_args(argv)
     from tui.core.audio.source import AudioError
     from tui.core.audio.devices import format_device_table, list_input_devices
+    from tui.core.audio.pulse import format_output_table, list_outputs
 
     try:
         print(format_device_table(list_input_devices()))
     except AudioError as exc:
         print(f"captioner: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    try:
+        print("\n" + format_output_table(list_outputs()))
+    except AudioError as exc:  # inputs are listed; system audio just is not available here
+        print(f"\nNo outputs listed: {exc}.")
     return 0
 
 

@@ -91,6 +91,12 @@ SCHEMA: tuple[Key, ...] = (
     _k("audio", "sample_rate", 16000, "sample rate sent to the service", choices=(8000, 16000, 22050, 44100, 48000)),
     _k("audio", "chunk_ms", 50, "audio per websocket message, ms", low=50, high=1000),
     _k("audio", "record", "", "also save the audio sent to the service to this WAV file (empty: off)"),
+    _k("audio", "system_audio", "off", "caption the system audio (an output's monitor) beside the "
+       "microphone: off, on (the default output) or part of an output's name (`captioner devices`)"),
+    _k("audio", "mic_name", "You", "the microphone's name in captions and exports when both sources are on"),
+    _k("audio", "system_name", "Them", "the system audio's name in captions and exports"),
+    _k("audio", "suppress_echo", True, "hide a microphone turn that repeats the system audio (the mic "
+       "hearing the loudspeakers); the journal keeps it, marked as an echo"),
     # --- output
     _k("output", "directory", "~/captions", "where the save key writes transcripts"),
     _k("output", "format", "txt", "default format for the save key", choices=FORMATS),

@@ -15,6 +15,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from tui.call import make_session
 from tui.captioning import EXIT_BAD_INPUT, CaptionSession, RunOptions, SetupError
 from tui.config import Settings
 from tui.core.stream import events as ev
@@ -61,7 +62,7 @@ def run_tui(settings: Settings, options: RunOptions) -> int:
 async def _run(settings: Settings, options: RunOptions) -> int:
     relay = EventRelay()
     try:
-        session = CaptionSession(settings, relay, options)
+        session = make_session(settings, relay, options)
     except SetupError as exc:
         print(f"captioner: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT

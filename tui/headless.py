@@ -14,8 +14,10 @@ from typing import TextIO
 
 from tui.config import Settings
 from tui.core.stream import events as ev
-from tui.captioning import CaptionSession, RunOptions
+from tui.call import make_session
+from tui.captioning import RunOptions
 from tui.core.transcript.model import FinalTurn, TimedWord
+from tui.core.transcript.speakers import speaker_name
 
 
 def _word(w: TimedWord) -> dict:
@@ -35,6 +37,7 @@ def turn_json(turn: FinalTurn) -> str:
         "words": [_word(w) for w in turn.words],
         **({"language": turn.language} if turn.language else {}),
         **({"language_confidence": turn.language_confidence} if turn.language_confidence is not None else {}),
+        **({"source": turn.source} if turn.source else {}),
     }, ensure_ascii=False)
 
 
@@ -48,11 +51,18 @@ def revision_json(turn: FinalTurn) -> str:
 class HeadlessPrinter:
     def __init__(self, jsonl: bool, out: TextIO = sys.stdout, err: TextIO = sys.stderr) -> None:
         self.jsonl, self.out, self.err = jsonl, out, err
+        self.names: dict[str, str] = {}  # source names, when two sources each need a prefix
+
+    def line(self, turn: FinalTurn) -> str:
+        if self.jsonl:
+            return turn_json(turn)
+        who = speaker_name(turn.speaker, None, self.names.get(turn.source or "")) if self.names else None
+        return f"{who}: {turn.text}" if who else turn.text
 
     def __call__(self, event: ev.Event) -> None:
         match event:
             case ev.TurnFinal(turn=turn):
-                self.out.write((turn_json(turn) if self.jsonl else turn.text) + "\n")
+                self.out.write(self.line(turn) + "\n")
                 self.out.flush()
             case ev.TurnRevised(turn=turn) if self.jsonl:
                 self.out.write(revision_json(turn) + "\n")
@@ -67,7 +77,8 @@ class HeadlessPrinter:
 
 async def run_headless(settings: Settings, options: RunOptions, jsonl: bool) -> int:
     printer = HeadlessPrinter(jsonl)
-    session = CaptionSession(settings, printer, options)
+    session = make_session(settings, printer, options)
+    printer.names = getattr(session, "names", {})
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, session.stop)

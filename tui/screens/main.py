@@ -28,7 +28,8 @@ from tui import textual_hacks
 from tui.config import Settings
 from tui.core.stream import events as ev
 from tui.core.transcript.exports import ExportError
-from tui.captioning import CaptionSession, RunOptions
+from tui.call import make_session
+from tui.captioning import RunOptions
 from tui.early_start import Started
 from tui.screens.rename import RenameDialog
 from tui.screens.save import SaveDialog, default_save_path, save_transcript
@@ -81,7 +82,9 @@ class MainScreen(Screen):
         self.clock = clock
         self.autostart = autostart or started is not None
         self.started = started  # a session already running (tui/early_start.py)
-        self.session = started.session if started else CaptionSession(settings, self.session_event, options)
+        self.session = started.session if started else make_session(settings, self.session_event, options)
+        self.sources: list[tuple[str, str]] = getattr(self.session, "sources", [])  # two: a call
+        self._partials: dict[str | None, list[ev.LiveWord]] = {}  # the second source's live line
         self.worker: Worker[int] | None = None
         self.exit_code: int | None = None  # set when the session has finished
         self.quitting = False
@@ -104,8 +107,13 @@ class MainScreen(Screen):
             yield Label("", id="search-status", markup=False)
             yield Input(placeholder="search the captions (Enter: find, Esc: close)", id="search")
             yield Label("", id="new-below", markup=False)
-        yield LiveCaption(self.settings["ui.low_confidence"], id="live")
-        yield LevelMeter(id="meter")
+        names = [name for _, name in self.sources]
+        yield LiveCaption(self.settings["ui.low_confidence"], *names[:1], id="live")
+        for tag, name in self.sources[1:]:
+            yield LiveCaption(self.settings["ui.low_confidence"], name, id=f"live-{tag}")
+        yield LevelMeter(*names[:1], id="meter")
+        for tag, name in self.sources[1:]:
+            yield LevelMeter(name, id=f"meter-{tag}")
         yield StatusBar(id="status")
         yield Footer()
 
@@ -115,11 +123,14 @@ class MainScreen(Screen):
 
     @property
     def live(self) -> LiveCaption:
-        return self.query_one(LiveCaption)
+        return self.query_one("#live", LiveCaption)
 
     def on_mount(self) -> None:
         self.query_one("#search").display = False
         self.query_one("#new-below").display = False
+        self.log_view.sources = dict(self.sources)
+        for tag, _ in self.sources[1:]:
+            self.query_one(f"#live-{tag}").display = False
         self.live.set_placeholder(_PLACEHOLDERS[ev.STARTING])
         self.set_interval(STATUS_IDLE_S, self._on_idle_tick, name="status")
         textual_hacks.prompt_screen_updates(self)
@@ -145,6 +156,9 @@ class MainScreen(Screen):
             self._on_frame()
             return
         if isinstance(event, ev.PartialTurn):
+            if self.sources and event.source != self.sources[0][0]:
+                self._partials[event.source] = event.words  # painted at the next tick
+                return
             self._partial = event.words
             # Paint a new partial at once unless the live line was painted less than a tick
             # ago (then once that tick is up): waiting for a fixed-rate tick added 0-33 ms to
@@ -181,7 +195,9 @@ class MainScreen(Screen):
         if self.session.source is not None:  # levels are None once capture has ended
             self._meter_at = now = time.monotonic()
             levels = self._ballistics.apply(self.session.levels(), now)
-            self.query_one(LevelMeter).show(levels, ended=self.session.source.stopped)
+            self.query_one("#meter", LevelMeter).show(levels, ended=self.session.source.stopped)
+        for tag, _ in self.sources[1:]:
+            self._show_second(tag)
 
     def _on_frame(self) -> None:
         """A frame came in (20 a second): the meter, at most ui.meter_rate times a second, and
@@ -200,6 +216,14 @@ class MainScreen(Screen):
     def _on_idle_tick(self) -> None:
         if time.monotonic() - self._status_at >= STATUS_IDLE_S * 0.9:  # no audio is coming in
             self.tick()
+
+    def _show_second(self, tag: str) -> None:
+        """The system audio's live line (shown while it speaks) and meter, in a call."""
+        words = self._partials.get(tag, [])
+        line = self.query_one(f"#live-{tag}", LiveCaption)
+        line.show(words)
+        line.display = bool(words)
+        self.query_one(f"#meter-{tag}", LevelMeter).show(self.session.levels(tag))
 
     def status_view(self) -> StatusView:
         st = self.session.status()

@@ -51,12 +51,15 @@ class CaptionLog(ScrollView, can_focus=True):
     CaptionLog { height: 1fr; overflow-x: hidden; overflow-y: auto; }
     CaptionLog > .caption-log--time { color: $text-muted; }
     CaptionLog > .caption-log--speaker { color: $accent; text-style: bold; }
+    CaptionLog > .caption-log--source-mic { color: $success; text-style: bold; }
+    CaptionLog > .caption-log--source-system { color: $secondary; text-style: bold; }
     CaptionLog > .caption-log--language { color: $text-secondary; }
     CaptionLog > .caption-log--marker { color: $text-warning; text-style: italic; }
     CaptionLog > .caption-log--match { background: $warning-muted; }
     CaptionLog > .caption-log--current-match { background: $warning; color: $background; text-style: bold; }
     """
     COMPONENT_CLASSES = {"caption-log--time", "caption-log--speaker", "caption-log--language",
+                         "caption-log--source-mic", "caption-log--source-system",
                          "caption-log--marker", "caption-log--match", "caption-log--current-match"}
 
     class Unseen(Message):
@@ -84,6 +87,7 @@ class CaptionLog(ScrollView, can_focus=True):
         self.matches: list[int] = []  # serials of entries that match the query
         self.current: int | None = None  # serial of the current match
         self.speaker_names: dict[str, str] = {}  # label -> name a person gave
+        self.sources: dict[str, str] = {}  # source -> name, when two sources are captioned
 
     # ----------------------------------------------------------------- model
 
@@ -192,16 +196,23 @@ class CaptionLog(ScrollView, can_focus=True):
         row.language = before.language if before else None
         row.lines = self._wrap(row.entry, serial, row)
 
+    def _name_style(self, entry: FinalTurn, label: str | None) -> Style:
+        """A speaker's own colour; a source's colour for a turn with no speaker label."""
+        if label or entry.source not in self.sources:
+            return speaker_style(label or "")
+        return self.get_component_rich_style(f"caption-log--source-{entry.source}", partial=True)
+
     def _voices(self, text: Text, entry: FinalTurn, row: _Row) -> str:
         """The turn's speaker names and language tag (each where it changes); returns the body."""
         body: list[str] = []
+        source = self.sources.get(entry.source) if entry.source else None
         for i, span in enumerate(speaker_spans(entry)):
-            name = speaker_name(span.speaker, self.speaker_names)
+            name = speaker_name(span.speaker, self.speaker_names, source)
             if name and name != row.speaker:
                 if body:
                     text.append(" ".join(body) + " ")
                     body = []
-                text.append(f"{name}:", speaker_style(span.speaker or ""))
+                text.append(f"{name}:", self._name_style(entry, span.speaker))
                 text.append(" ")
             row.speaker = name or row.speaker
             if i == 0 and entry.language and entry.language != row.language:

@@ -40,13 +40,15 @@ class LiveCaption(PaintedLines):
     LiveCaption > .live-caption--provisional { color: $text-muted; text-style: italic not bold; }
     LiveCaption > .live-caption--low-confidence { color: $text-warning; text-style: underline; }
     LiveCaption > .live-caption--placeholder { color: $text-muted; text-style: italic not bold; }
+    LiveCaption > .live-caption--label { color: $accent; text-style: bold; }
     """
     COMPONENT_CLASSES = {"live-caption--provisional", "live-caption--low-confidence",
-                         "live-caption--placeholder"}
+                         "live-caption--placeholder", "live-caption--label"}
 
-    def __init__(self, low_confidence: float = 0.0, *, id: str | None = None) -> None:
+    def __init__(self, low_confidence: float = 0.0, label: str = "", *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.low_confidence = low_confidence
+        self.label = label  # the source's name, with two sources: "You:" before the words
         self.words: tuple[LiveWord, ...] = ()
         self.placeholder = ""
         self._lines: list[Strip] | None = None  # laid out for the current words and width
@@ -74,6 +76,8 @@ class LiveCaption(PaintedLines):
         provisional = self.get_component_rich_style("live-caption--provisional", partial=True)
         low = self.get_component_rich_style("live-caption--low-confidence", partial=True)
         out: list[tuple[str, Style]] = []
+        if self.label:
+            out.append((f"{self.label}:", self.get_component_rich_style("live-caption--label", partial=True)))
         for w in self.words:
             style = Style()
             if not w.final:

@@ -63,8 +63,9 @@ class LevelMeter(PaintedLines):
                          "level-meter--empty", "level-meter--clip", "level-meter--hint",
                          "level-meter--label"}
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, label: str = "level", *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self.label = f"{label[:LABEL_W - 1]:<{LABEL_W - 1}} "  # a source's name, with two sources
         self.levels: LevelSnapshot | None = None
         self.ended = False
         self._key: tuple | None = None
@@ -97,7 +98,7 @@ class LevelMeter(PaintedLines):
 
     def spans(self) -> list[tuple[str, str | None]]:
         """The line as (text, component class) runs: one run per stretch of equal cells."""
-        out: list[tuple[str, str | None]] = [("level ", "level-meter--label")]
+        out: list[tuple[str, str | None]] = [(self.label, "level-meter--label")]
         lv = self.levels
         if lv is None:
             out.append(("input ended" if self.ended else "waiting for audio", "level-meter--hint"))

@@ -7,6 +7,9 @@ import os
 from tui.core.audio.files import StdinSource, open_file
 from tui.core.audio.mic import MicSource
 from tui.core.audio.source import AudioSource
+from tui.core.audio.system import SystemAudioSource
+
+SYSTEM = "system"  # --input system: the default output's monitor; system:NAME another output's
 
 AUDIO_EXTENSIONS = {".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".m4a", ".aac", ".webm",
                     ".mp4", ".mkv", ".aiff", ".aif", ".au", ".raw", ".pcm", ".wma"}  # fmt: skip
@@ -28,11 +31,14 @@ def open_source(
     speed: float = 1.0,
     stdin_rate: int = 16000,
 ) -> AudioSource:
-    """The source `spec` names: None = default mic, "-" = stdin, a path, or a device.
+    """The source `spec` names: None = default mic, "-" = stdin, "system" = the system
+    audio (system:NAME: an output picked by name), a path, or a device.
 
     A device is an index or a case-insensitive name substring. Raises AudioError with a
     one-line explanation when the input cannot be used.
     """
+    if spec == SYSTEM or (spec or "").startswith(SYSTEM + ":"):
+        return SystemAudioSource(spec.partition(":")[2] or None, rate=rate, chunk_ms=chunk_ms)
     if spec == "-":
         return StdinSource(stdin_rate, rate=rate, chunk_ms=chunk_ms)
     if spec is not None and _looks_like_file(spec):

@@ -48,6 +48,7 @@ class PartialTurn:
     """The open turn as heard so far; replaces the previous PartialTurn."""
 
     words: list[LiveWord] = field(default_factory=list)
+    source: str | None = None  # "mic" or "system" when two sources are captioned
 
 
 @dataclass(slots=True)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tui.core.transcript.cues import Cue, build_cues
 from tui.core.transcript.speakers import speaker_name, speaker_spans
+from tui.core.transcript.sources import for_export
 from tui.core.transcript.wording import clock, duration, marker_text
 from tui.core.transcript.model import FinalTurn, Marker, Transcript, info_to_dict, marker_to_dict, turn_to_dict
 
@@ -162,6 +163,7 @@ def _json_turn(t: Transcript, turn: FinalTurn) -> dict:
 def render(transcript: Transcript, fmt: str, *, timestamps: bool = True) -> str:
     """The transcript in one of FORMATS; `timestamps` applies to txt and md."""
     fmt = _ALIASES.get(fmt.lower(), fmt.lower())
+    transcript = for_export(transcript)
     if fmt == "txt":
         return _txt(transcript, timestamps)
     if fmt == "md":

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from array import array
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any
 
@@ -94,6 +94,8 @@ class FinalTurn:
     speaker: str | None = None  # the turn's label (A, B, ...); None: not known (PENDING, UNKNOWN)
     language: str | None = None
     language_confidence: float | None = None
+    source: str | None = None  # "mic" or "system" when more than one source is captioned
+    echo_of: int | None = None  # a mic turn that repeats this system turn (hidden; see echo.py)
 
     def __post_init__(self) -> None:
         if not isinstance(self.words, Words):
@@ -106,8 +108,7 @@ class FinalTurn:
         if len(spoken) != len(words):
             spoken = [None] * len(words)  # no word-level labels: each word falls back to the turn's
         words = [TimedWord(w.text, w.start_ms, w.end_ms, w.confidence, s) for w, s in zip(words, spoken)]
-        return FinalTurn(self.index, self.start_ms, self.end_ms, self.text, words, self.wall_time,
-                         speaker, self.language, self.language_confidence)
+        return replace(self, words=words, speaker=speaker)
 
 
 @dataclass(slots=True)
@@ -128,6 +129,7 @@ class SessionInfo:
     input: str
     version: str
     endpoint: str = ""  # host only, never a query (which could carry a token)
+    sources: dict[str, str] = field(default_factory=dict)  # source -> its name ("mic": "You")
 
 
 Entry = FinalTurn | Marker
@@ -223,6 +225,10 @@ def turn_to_dict(t: FinalTurn) -> dict[str, Any]:
         d["language"] = t.language
     if t.language_confidence is not None:
         d["language_confidence"] = t.language_confidence
+    if t.source is not None:
+        d["source"] = t.source
+    if t.echo_of is not None:
+        d["echo_of"] = t.echo_of
     return d
 
 
@@ -237,6 +243,8 @@ def turn_from_dict(d: dict[str, Any]) -> FinalTurn:
         speaker=d.get("speaker"),
         language=d.get("language"),
         language_confidence=d.get("language_confidence"),
+        source=d.get("source"),
+        echo_of=d.get("echo_of"),
     )
 
 
@@ -270,6 +278,7 @@ def info_to_dict(info: SessionInfo) -> dict[str, Any]:
         "input": info.input,
         "version": info.version,
         "endpoint": info.endpoint,
+        **({"sources": dict(info.sources)} if info.sources else {}),
     }
 
 
@@ -283,4 +292,5 @@ def info_from_dict(d: dict[str, Any]) -> SessionInfo:
         input=str(d.get("input", "")),
         version=str(d.get("version", "")),
         endpoint=str(d.get("endpoint", "")),
+        sources={str(k): str(v) for k, v in (d.get("sources") or {}).items()},
     )

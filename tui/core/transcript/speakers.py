@@ -12,11 +12,15 @@ from dataclasses import dataclass
 from tui.core.transcript.model import FinalTurn
 
 
-def speaker_name(label: str | None, names: dict[str, str] | None = None) -> str | None:
-    """The name shown for a label; None when the speaker is not known."""
-    if not label:
-        return None
-    return (names or {}).get(label) or label
+SOURCE_SEPARATOR = " · "
+
+
+def speaker_name(label: str | None, names: dict[str, str] | None = None,
+                 source: str | None = None) -> str | None:
+    """The name shown for a label (a person's name for it, else the label), after its source's
+    name when two sources are captioned ("Them · Alice", "You"); None when nobody is known."""
+    who = ((names or {}).get(label) or label) if label else None
+    return SOURCE_SEPARATOR.join(p for p in (source, who) if p) or None
 
 
 def parse_rename(text: str) -> tuple[str, str]:
