@@ -46,6 +46,7 @@ class RunOptions:
     speed: float = 1.0  # file pacing, only for tests and benchmarks against the local server
     journal_dir: Path | None = None
     local_args: tuple[str, ...] = field(default_factory=tuple)  # extra `captioner serve` flags
+    share: object | None = None  # a tui.share.address.ShareSpec: serve the captions while running
 
 
 @dataclass(slots=True)
@@ -104,7 +105,7 @@ class CaptionSession:
                  options: RunOptions | None = None) -> None:
         self.settings = settings
         self.options = options or RunOptions()
-        self._emit = emit
+        self._listeners = [emit]
         self.engine = resolve_engine(settings)
         self.source: AudioSource | None = None
         self.client: StreamingClient | None = None
@@ -124,6 +125,18 @@ class CaptionSession:
         self._capture: asyncio.Task | None = None
 
     # ------------------------------------------------------------ front end API
+
+    def add_listener(self, listener: Callable[[ev.Event], None]) -> None:
+        """Another receiver of every event (the share server), after the front end's."""
+        self._listeners.append(listener)
+
+    def _emit(self, event: ev.Event) -> None:
+        self._listeners[0](event)
+        for listener in self._listeners[1:]:
+            try:
+                listener(event)
+            except Exception:  # noqa: BLE001 - a viewer-side bug must not stop the captions
+                log.exception("event listener failed")
 
     def pause(self) -> None:
         if self.paused:

@@ -16,6 +16,7 @@ from tui.config import Settings
 from tui.core.stream import events as ev
 from tui.captioning import CaptionSession, RunOptions
 from tui.core.transcript.model import FinalTurn
+from tui.share.server import run_shared
 
 
 def turn_json(turn: FinalTurn) -> str:
@@ -54,7 +55,7 @@ async def run_headless(settings: Settings, options: RunOptions, jsonl: bool) -> 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, session.stop)
-    code = await session.run()
+    code = await run_shared(session)
     src = session.source
     if src and src.progress:
         done, total = src.progress

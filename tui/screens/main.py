@@ -26,11 +26,15 @@ from tui import textual_hacks
 from tui.config import Settings
 from tui.core.stream import events as ev
 from tui.core.transcript.exports import ExportError
+from tui.core.transcript.model import FinalTurn
 from tui.captioning import EXIT_FAILED, CaptionSession, RunOptions
+from tui.share.server import run_shared
+from tui.screens.captions import CaptionScreen
 from tui.screens.save import SaveDialog, default_save_path, save_transcript
 from tui.widgets.caption_log import CaptionLog
 from tui.widgets.live import LiveCaption
 from tui.widgets.meter import LevelMeter
+from tui.widgets.room import Caption, captions_of
 from tui.widgets.status import StatusBar, StatusView
 
 STATUS_EVERY_S = 0.2  # the status bar's clock shows whole seconds: 5 checks a second suffice
@@ -61,6 +65,7 @@ class MainScreen(Screen):
         Binding("N", "previous_match", "Previous match (newer)", show=False, id="previous_match"),
         Binding("t", "timestamps", "Timestamps", show=False, id="timestamps"),
         Binding("ctrl+l", "clear", "Clear screen", show=False, id="clear"),
+        Binding("v", "caption_view", "Captions only", id="caption_view"),
         Binding("end", "follow", "Jump to newest", show=False, id="follow"),
         Binding("escape", "cancel_search", "Close search", show=False, id="cancel_search"),
     ]
@@ -116,9 +121,11 @@ class MainScreen(Screen):
         self.tick()
         if self.autostart:
             self.start_session()
+        if self.settings["ui.view"] == "captions":
+            self.call_later(self.action_caption_view)
 
     def start_session(self) -> None:
-        self.worker = self.run_worker(self.session.run(), name="session", group="session",
+        self.worker = self.run_worker(run_shared(self.session), name="session", group="session",
                                       exit_on_error=False, exclusive=True)
 
     # ------------------------------------------------------------ from core
@@ -359,6 +366,20 @@ class MainScreen(Screen):
         self.log_view.clear()
         self.query_one("#search-status", Label).update("")
 
+    def recent_captions(self, n: int) -> tuple[Caption, ...]:
+        """The caption view's content: the last n finished turns and the live line."""
+        turns = []
+        for entry in reversed(self.session.transcript.entries):
+            if isinstance(entry, FinalTurn):
+                turns.append(entry)
+                if len(turns) >= n:
+                    break
+        return captions_of(reversed(turns), " ".join(w.text for w in self._partial))
+
+    def action_caption_view(self) -> None:
+        self.app.push_screen(CaptionScreen(self.recent_captions, self.settings["ui.large_text"],
+                                           pause=self.action_pause))
+
     def action_follow(self) -> None:
         self.log_view.follow()
 
@@ -373,6 +394,7 @@ class MainScreen(Screen):
             ("Search captions", "find text in the scrollback (/)", self.action_search),
             ("Toggle timestamps", "off / on in the scrollback (t)", self.action_timestamps),
             ("Clear screen", "the transcript keeps everything (ctrl+l)", self.action_clear),
+            ("Captions only", "the caption view for the room; l: large text (v)", self.action_caption_view),
             ("Jump to newest", "follow new captions again (End)", self.action_follow),
             ("Help", "all keys (?)", lambda: self.app.action_help()),
             ("Quit", "finish the last turn and exit (q)", self.request_quit),
