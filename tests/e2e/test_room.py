@@ -138,3 +138,19 @@ def test_watch_with_a_wrong_address_says_so(tmp_path):
         assert watcher.finish(20) == 2
     assert watcher.stderr.strip() == ("captioner: ftp://example.org/: give the shared page's address, "
                                       "e.g. http://127.0.0.1:8080/")
+
+
+def test_the_full_screen_shares_too_and_watch_shows_the_same_captions(tmp_path, talk):
+    url, wav = talk
+    port = _free_port()
+    env = captioner_env(tmp_path)
+    command = f"{PYTHON} -m tui --url {url} --input {wav} --share 127.0.0.1:{port}"
+    with pane(tmp_path / "a", command, 100, 30, captioner_env(tmp_path / "a")) as sharer, \
+            pane(tmp_path, f"{PYTHON} -m tui watch http://127.0.0.1:{port}/", 100, 30, env) as viewer:
+        sharer.wait(lambda s: f"sharing the captions at http://127.0.0.1:{port}/" in s, 20, "the URL, once")
+        screen = viewer.wait(lambda s: TURNS[-1] in s, 60, "the last turn in the watcher")
+        assert [t for t in TURNS if t in screen] == TURNS
+        assert all(t in sharer.screen() for t in TURNS)
+        sharer.keys("q")
+        assert sharer.exit_status() == 0
+        viewer.wait(lambda s: "the shared session has ended" in s, 20, "the end in the watcher")

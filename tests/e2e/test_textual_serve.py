@@ -173,3 +173,22 @@ def test_q_in_the_browser_quits_cleanly(browser, served):
     journal = _journal(data)
     assert [t.text for t in journal.turns][:1] == TURNS[:1]
     assert journal.footer is not None and journal.footer["turns"] == len(journal.turns)
+
+
+def test_the_caption_view_in_the_browser(browser, served):
+    serve, data = served
+    page = browser.open(serve.url, before=CATCH_TERMINAL)
+    try:
+        wait_for(lambda: TURNS[0] in _screen(page), 30, "the first caption in the browser", step=0.1)
+        app = _captioner(data)
+        page.type("v")
+        wait_for(lambda: "q Quit" not in _screen(page) and TURNS[0] in _screen(page), 10,
+                 "captions only, no footer", step=0.1)
+        page.type("l")  # block letters: a turn is no longer there as plain text
+        wait_for(lambda: "█" in _screen(page) or "┃" in _screen(page), 10, "large text", step=0.1)
+        page.type("v")
+        wait_for(lambda: "q Quit" in _screen(page), 10, "the full screen again", step=0.1)
+        page.type("q")
+        wait_for(lambda: exited(app.pid), 15, "the captioner to exit after q")
+    finally:
+        page.close()

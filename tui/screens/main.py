@@ -123,6 +123,9 @@ class MainScreen(Screen):
             self.start_session()
         if self.settings["ui.view"] == "captions":
             self.call_later(self.action_caption_view)
+        share = self.session.options.share
+        if share is not None:
+            self.notify(f"sharing the captions at {share.url}", title="Shared", markup=False, timeout=20)
 
     def start_session(self) -> None:
         self.worker = self.run_worker(run_shared(self.session), name="session", group="session",
