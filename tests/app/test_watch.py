@@ -93,3 +93,28 @@ async def test_the_caption_view_fills_the_terminal_bottom_up(tmp_path):
         lines = room.plain().splitlines()
         assert len(lines) == 24  # full: every row is caption
         assert lines[-1] == "and the live" and lines[-2] == "Turn number 39 of many."
+
+
+async def test_watch_reconnects_when_the_link_drops_and_shows_each_turn_once(tmp_path):
+    feed = CaptionFeed()
+    server = ShareServer(feed, open_share("127.0.0.1:0", None))
+    port = server.spec.port
+    await server.start()
+    feed(ev.TurnFinal(turn(0, "Before the drop.", 0)))
+    app = WatchApp(server.spec.url, settings_for(tmp_path, "ws://unused"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        log = app.screen.query_one(CaptionLog)
+        status = app.screen.query_one("#watch-status")
+        await wait_for(pilot, lambda: shown(log), what="the first turn")
+        await server.stop()  # the link drops: the server is gone
+        await wait_for(pilot, lambda: "link lost" in str(status.render()), what="the watcher noticing")
+        feed(ev.TurnFinal(turn(1, "Said while the link was down.", 1000)))
+        server = ShareServer(feed, open_share(f"127.0.0.1:{port}", None))
+        await server.start()
+        feed(ev.TurnFinal(turn(2, "After it came back.", 2000)))
+        await wait_for(pilot, lambda: len(shown(log)) == 3, timeout=20, what="the turns after reconnecting")
+        await pilot.pause(0.3)
+        assert [text for _, text in shown(log)] == ["Before the drop.", "Said while the link was down.",
+                                                    "After it came back."]
+        await pilot.press("q")
+    await server.stop()

@@ -162,3 +162,67 @@ def test_the_page_shows_the_live_line_in_place_and_every_final_in_order(tmp_path
     assert {before, after} == {"rgb(0, 0, 0)", "rgb(255, 255, 255)"}  # light and dark
     assert shown == printed[-2:]
     assert background == "rgba(0, 0, 0, 0)"
+
+
+class ThreadedShare:
+    """The share server in its own event loop thread, fed events as a session would."""
+
+    def __init__(self) -> None:
+        import asyncio
+
+        from tui.share.address import open_share
+        from tui.share.feed import CaptionFeed
+        from tui.share.server import ShareServer
+
+        self.loop = asyncio.new_event_loop()
+        self.feed = CaptionFeed()
+        self.server = ShareServer(self.feed, open_share("127.0.0.1:0", None))
+        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
+        self.thread.start()
+        asyncio.run_coroutine_threadsafe(self.server.start(), self.loop).result(10)
+        self.url = self.server.spec.url
+
+    def emit(self, event) -> None:
+        self.loop.call_soon_threadsafe(self.feed, event)
+
+    def close(self) -> None:
+        import asyncio
+
+        asyncio.run_coroutine_threadsafe(self.server.stop(), self.loop).result(10)
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(5)
+
+
+def test_the_page_names_speakers_and_sources_and_applies_revisions(browser):
+    from types import SimpleNamespace
+
+    from tui.core.stream import events as ev
+
+    def said(index, text, speaker=None, source=None):  # a turn as another branch may shape it
+        return ev.TurnFinal(SimpleNamespace(index=index, text=text, start_ms=index * 1000,
+                                            end_ms=index * 1000 + 900, wall_time=1.0e9 + index,
+                                            speaker=speaker, source=source))
+
+    class SpeakerRevision(SimpleNamespace):
+        pass
+
+    share = ThreadedShare()
+    rows = ("Array.from(document.querySelectorAll('#finals .turn')).map(e => "
+            "[e.querySelector('.who').textContent, e.querySelector('.text').textContent])")
+    try:
+        share.emit(said(0, "Welcome, everyone.", speaker="Ann", source="room mic"))
+        page = browser.open(share.url)
+        try:
+            wait_for(lambda: page.evaluate(rows) == [["Ann · room mic:", "Welcome, everyone."]], 10,
+                     "the first turn with its names")
+            share.emit(said(1, "Can you hear me?", speaker="B"))
+            share.emit(SpeakerRevision(index=1, speaker="Bob"))
+            share.emit(said(1, "Can you hear me now?", speaker="Bob"))
+            wait_for(lambda: page.evaluate(rows) == [["Ann · room mic:", "Welcome, everyone."],
+                                                     ["Bob:", "Can you hear me now?"]], 10,
+                     "the second turn, revised in place")
+            assert page.evaluate("document.querySelectorAll('#finals .turn').length") == 2
+        finally:
+            page.close()
+    finally:
+        share.close()
