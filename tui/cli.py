@@ -48,7 +48,7 @@ def _app_parser() -> argparse.ArgumentParser:
     ap.add_argument("--share", metavar="HOST:PORT", help="serve the live captions read-only to "
                     "browsers and `captioner watch` (a page at /, Server-Sent Events at /events)")
     ap.add_argument("--share-token", metavar="TOKEN", help="the token viewers need (required off "
-                    "loopback; auto: make one up, printed once in the URL)")
+                    "loopback; auto: make one up, printed once in the URL; or set CAPTIONER_SHARE_TOKEN)")
     ap.add_argument("--speed", type=float, default=1.0, help=argparse.SUPPRESS)
     ap.add_argument("--debug", action="store_true", help="verbose log")
     return ap
@@ -136,10 +136,10 @@ def _open_share(args: argparse.Namespace):
         if args.share_token is not None:
             raise ConfigError("--share-token needs --share HOST:PORT")
         return None
-    from tui.share.address import ShareError, open_share
+    from tui.share.address import TOKEN_ENV, ShareError, open_share
 
     try:
-        spec = open_share(args.share, args.share_token)
+        spec = open_share(args.share, args.share_token or os.environ.get(TOKEN_ENV) or None)
     except ShareError as exc:
         raise ConfigError(str(exc)) from None
     print(f"captioner: sharing the captions at {spec.url}", file=sys.stderr, flush=True)

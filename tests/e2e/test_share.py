@@ -65,6 +65,7 @@ def test_every_final_reaches_the_event_stream_and_a_late_viewer_gets_the_finals_
         early = EventReader(url)
         assert early.connected.wait(10)
         assert (early.status, early.content_type) == (200, "text/event-stream")
+        rebound = EventReader(url, {"Host": f"attacker.example:{urlsplit(url).port}"})
         first = captioner.wait_lines(1, 60)[0]
         late = EventReader(url)
         assert captioner.finish(60) == 0
@@ -72,6 +73,7 @@ def test_every_final_reaches_the_event_stream_and_a_late_viewer_gets_the_finals_
         late.join(10)
     printed = captioner.lines
     assert len(printed) >= 3
+    assert rebound.status == 403 and rebound.messages == []  # a web page on another name: refused
     assert early.finals() == printed == late.finals()
     turns = [m["turn"] for m in early.messages if m["type"] == "final"]
     assert turns == list(range(len(printed)))

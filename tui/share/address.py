@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from urllib.parse import quote
 
 AUTO_TOKEN = "auto"
+TOKEN_ENV = "CAPTIONER_SHARE_TOKEN"  # keeps the token out of the process list
 
 
 class ShareError(ValueError):

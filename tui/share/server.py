@@ -13,7 +13,7 @@ from importlib import resources
 
 from aiohttp import web
 
-from tui.share.address import ShareSpec
+from tui.share.address import ShareSpec, is_loopback
 from tui.share.feed import CaptionFeed, Viewer
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,10 @@ class ShareServer:
     @web.middleware
     async def _check_token(self, request: web.Request, handler):
         token = self.spec.token
+        if not token and not is_loopback(request.url.host or ""):
+            # Loopback without a token: only pages from a loopback name; a web page whose
+            # domain re-resolves to 127.0.0.1 (DNS rebinding) must not read the captions.
+            return web.Response(status=403, text="captioner: open this page as 127.0.0.1 or localhost\n")
         if token:
             given = request.query.get("token", "")
             auth = request.headers.get("Authorization", "")
@@ -66,7 +70,7 @@ class ShareServer:
     async def _events(self, request: web.Request) -> web.StreamResponse:
         response = web.StreamResponse(headers={
             "Content-Type": "text/event-stream", "Cache-Control": "no-store",
-            "X-Accel-Buffering": "no", "Access-Control-Allow-Origin": "*"})
+            "X-Accel-Buffering": "no"})  # no CORS header: other sites' pages may not read it
         await response.prepare(request)
         viewer = self.feed.join()
         try:
