@@ -65,7 +65,7 @@ class MainScreen(Screen):
         Binding("N", "previous_match", "Previous match (newer)", show=False, id="previous_match"),
         Binding("t", "timestamps", "Timestamps", show=False, id="timestamps"),
         Binding("ctrl+l", "clear", "Clear screen", show=False, id="clear"),
-        Binding("v", "caption_view", "Captions only", id="caption_view"),
+        Binding("v", "caption_view", "Captions only", show=False, id="caption_view"),
         Binding("end", "follow", "Jump to newest", show=False, id="follow"),
         Binding("escape", "cancel_search", "Close search", show=False, id="cancel_search"),
     ]
