@@ -228,3 +228,25 @@ def test_the_page_names_speakers_and_sources_and_applies_revisions(browser):
             page.close()
     finally:
         share.close()
+
+
+@pytest.mark.parametrize("args,expected", [
+    (["--share", "8080"], "captioner: --share 8080: give HOST:PORT, e.g. 127.0.0.1:8080 (port 0: any free port)"),
+    (["--share-token", "s3cret-token"], "captioner: --share-token needs --share HOST:PORT"),
+    (["--share", "127.0.0.1:0", "--share-token", "abc"],
+     "captioner: --share-token: use at least 8 characters (or auto to make one up)"),
+    (["--share", "127.0.0.1:{taken}"], "captioner: --share 127.0.0.1:{taken}: cannot listen there: "
+                                       "Address already in use"),
+])
+def test_bad_share_flags_exit_2_with_one_line(tmp_path, args, expected):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        args = [a.format(taken=port) for a in args]
+        with Captioner(["--demo", "--plain", *args], captioner_env(tmp_path)) as captioner:
+            assert captioner.finish(30) == 2
+    assert captioner.stderr.splitlines() == [expected.format(taken=port)]
+    assert captioner.lines == []
