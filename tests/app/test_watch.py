@@ -31,7 +31,7 @@ def shown(log: CaptionLog) -> list[tuple[str | None, str]]:
 
 async def test_watch_follows_turns_revisions_and_the_end(tmp_path):
     feed = CaptionFeed()
-    server = ShareServer(feed, open_share("127.0.0.1:0", None))
+    server = ShareServer(feed, open_share("127.0.0.1:0", "s3cret-token"))
     await server.start()
     try:
         feed(ev.StateChanged(ev.LIVE))
@@ -39,7 +39,8 @@ async def test_watch_follows_turns_revisions_and_the_end(tmp_path):
         app = WatchApp(server.spec.url, settings_for(tmp_path, "ws://unused"))
         async with app.run_test(size=(100, 30)) as pilot:
             log = app.screen.query_one(CaptionLog)
-            await wait_for(pilot, lambda: shown(log), what="the finals so far")
+            await wait_for(pilot, lambda: shown(log), what="the finals so far (the token let it in)")
+            assert "s3cret-token" not in str(app.screen.query_one("#watch-status").render())
             assert shown(log) == [("Ann", "Said before the viewer came.")]
             feed(ev.PartialTurn(live_words(("still", 0.9, False), ("talking", 0.8, False))))
             live = app.screen.query_one(LiveCaption)
@@ -69,6 +70,7 @@ async def test_watch_follows_turns_revisions_and_the_end(tmp_path):
             feed(ev.Finished(0))
             status = app.screen.query_one("#watch-status")
             await wait_for(pilot, lambda: "has ended" in str(status.render()), what="the end")
+            assert "s3cret-token" not in str(status.render())
             await pilot.press("q")
     finally:
         await server.stop()
@@ -118,3 +120,16 @@ async def test_watch_reconnects_when_the_link_drops_and_shows_each_turn_once(tmp
                                                     "After it came back."]
         await pilot.press("q")
     await server.stop()
+
+
+async def test_watch_with_a_wrong_token_stops_and_says_so(tmp_path):
+    server = ShareServer(CaptionFeed(), open_share("127.0.0.1:0", "s3cret-token"))
+    await server.start()
+    try:
+        url = server.spec.url.replace("s3cret-token", "guessed-token")
+        app = WatchApp(url, settings_for(tmp_path, "ws://unused"))
+        async with app.run_test(size=(100, 30)) as pilot:
+            await wait_for(pilot, lambda: app.return_code is not None, what="the watcher to give up")
+        assert app.return_code == 2
+    finally:
+        await server.stop()

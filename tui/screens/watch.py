@@ -45,6 +45,7 @@ class WatchScreen(Screen):
     def __init__(self, url: str, settings: Settings) -> None:
         super().__init__()
         self.url, self.settings = url, settings
+        self.shown_url = url.split("?")[0]  # a token in the query stays off the screen
         self.turns: dict[int, FinalTurn] = {}
         self.partial: tuple[int, str] = (0, "")
         self.exit_message: str | None = None
@@ -56,7 +57,7 @@ class WatchScreen(Screen):
         yield Footer()
 
     def on_mount(self) -> None:
-        self._status(f"connecting to {self.url}…")
+        self._status(f"connecting to {self.shown_url}…")
         self.run_worker(self._follow(), name="watch", exclusive=True, exit_on_error=False)
         if self.settings["ui.view"] == "captions":
             self.call_later(self.action_caption_view)
@@ -76,10 +77,11 @@ class WatchScreen(Screen):
         kind = message.get("type")
         if kind == "link":
             state, detail = message["state"], message.get("detail")
-            self._status({"connecting": f"connecting to {self.url}…", "connected": f"following {self.url}",
+            where = self.shown_url
+            self._status({"connecting": f"connecting to {where}…", "connected": f"following {where}",
                           "lost": f"link lost ({detail}): reconnecting…"}[state])
         elif kind == "state":
-            self._status(f"following {self.url}: {message.get('state')}")
+            self._status(f"following {self.shown_url}: {message.get('state')}")
         elif kind == "partial":
             self.partial = (int(message.get("turn", 0)), str(message.get("text", "")))
             self.query_one(LiveCaption).show([ev.LiveWord(w, 1.0, False) for w in self.partial[1].split()])
