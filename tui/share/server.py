@@ -77,8 +77,8 @@ class ShareServer:
             await response.write(f"retry: {RETRY_MS}\n\n".encode() + b"".join(viewer.backlog))
             viewer.backlog = []
             await self._stream(viewer, response)
-        except (ConnectionError, asyncio.CancelledError):
-            pass  # the viewer went away, or the server is stopping
+        except ConnectionError:
+            pass  # the viewer went away
         finally:
             self.feed.leave(viewer)
         return response
