@@ -112,11 +112,12 @@ def test_with_a_token_only_viewers_who_give_it_get_in(tmp_path):
 # Runs in the page before its own script: every text the live line shows, in order.
 RECORD_LIVE = """
 document.addEventListener('DOMContentLoaded', () => {
-  window.__live = []; window.__liveNodes = new Set();
+  window.__live = []; window.__liveNodes = new Set(); window.__liveHidden = 0;
   const live = document.getElementById('live');
   new MutationObserver(() => {
     const text = live.textContent.trim();
     if (text && window.__live[window.__live.length - 1] !== text) window.__live.push(text);
+    if (text && live.getClientRects().length === 0) window.__liveHidden++;
     window.__liveNodes.add(document.getElementById('live'));
   }).observe(live, {subtree: true, childList: true, characterData: true});
 });
@@ -137,7 +138,7 @@ def test_the_page_shows_the_live_line_in_place_and_every_final_in_order(tmp_path
     captioner, url = start_shared(tmp_path)
     with captioner:
         page = browser.open(url, before=RECORD_LIVE)
-        overlay = browser.open(url + "?overlay=1")
+        overlay = browser.open(url + "?overlay=1", before=RECORD_LIVE)
         try:
             assert captioner.finish(90) == 0
             printed = captioner.lines
@@ -154,6 +155,7 @@ def test_the_page_shows_the_live_line_in_place_and_every_final_in_order(tmp_path
 
             wait_for(lambda: overlay.evaluate(FINALS) == printed, 10, "the finals in the overlay")
             shown = overlay.evaluate(VISIBLE)
+            overlay_live = overlay.evaluate("[window.__live.length, window.__liveHidden]")
             background = overlay.evaluate("getComputedStyle(document.body).backgroundColor")
         finally:
             page.close()
@@ -163,6 +165,7 @@ def test_the_page_shows_the_live_line_in_place_and_every_final_in_order(tmp_path
     assert larger.strip() == "48px"
     assert {before, after} == {"rgb(0, 0, 0)", "rgb(255, 255, 255)"}  # light and dark
     assert shown == printed[-2:]
+    assert overlay_live[0] >= 2 and overlay_live[1] == 0  # the overlay shows the live line too
     assert background == "rgba(0, 0, 0, 0)"
 
 
