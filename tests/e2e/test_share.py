@@ -139,7 +139,10 @@ def test_the_page_shows_the_live_line_in_place_and_every_final_in_order(tmp_path
     with captioner:
         page = browser.open(url, before=RECORD_LIVE)
         overlay = browser.open(url + "?overlay=1", before=RECORD_LIVE)
+        big = browser.open(url)  # text so large the captions overflow: the page must follow them
         try:
+            wait_for(lambda: big.evaluate("!!document.getElementById('larger')"), 10, "the page loaded")
+            big.evaluate("for (let i = 0; i < 10; i++) document.getElementById('larger').click()")
             assert captioner.finish(90) == 0
             printed = captioner.lines
             wait_for(lambda: page.evaluate(FINALS) == printed, 10, f"the finals {printed} in the page")
@@ -157,14 +160,18 @@ def test_the_page_shows_the_live_line_in_place_and_every_final_in_order(tmp_path
             shown = overlay.evaluate(VISIBLE)
             overlay_live = overlay.evaluate("[window.__live.length, window.__liveHidden]")
             background = overlay.evaluate("getComputedStyle(document.body).backgroundColor")
+            followed = big.evaluate("[document.body.scrollHeight > innerHeight, "
+                                    "innerHeight + scrollY >= document.body.scrollHeight - 8]")
         finally:
             page.close()
             overlay.close()
+            big.close()
     assert len(printed) >= 3
     assert len(live_texts) >= 2, live_texts  # a partial grew while it was spoken
     assert larger.strip() == "48px"
     assert {before, after} == {"rgb(0, 0, 0)", "rgb(255, 255, 255)"}  # light and dark
     assert shown == printed[-2:]
+    assert followed == [True, True]  # overflowing, and scrolled to the newest line
     assert overlay_live[0] >= 2 and overlay_live[1] == 0  # the overlay shows the live line too
     assert background == "rgba(0, 0, 0, 0)"
 
