@@ -6,7 +6,7 @@
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python}
 QUICK=${1:-}
-for b in display cpu cpu_mic memory longsession startquit engine engine_e2e soak capture mic_run; do
+for b in display cpu cpu_mic memory longsession startquit engine engine_e2e soak capture mic_run share; do
     if [ "$b" = capture ] && [ -n "$QUICK" ]; then
         $PY bench/capture.py --seconds 5
     else

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from tui import __version__
-from tui.captioning import (EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, CaptionSession, RunOptions,
+from tui.captioning import (EXIT_BAD_INPUT, EXIT_FAILED, EXIT_OK, Broadcaster, CaptionSession, RunOptions,
                             SetupError, Status)
 from tui.config import Settings
 from tui.core.audio.inputs import SYSTEM
@@ -95,10 +95,11 @@ class Leg(CaptionSession):
         return await self.call.local_url()
 
 
-class CallSession:
+class CallSession(Broadcaster):
     def __init__(self, settings: Settings, emit: Callable[[ev.Event], None],
                  options: RunOptions | None = None) -> None:
-        self.settings, self.options, self._emit = settings, options or RunOptions(), emit
+        super().__init__(emit)
+        self.settings, self.options = settings, options or RunOptions()
         self.names = {MIC: settings["audio.mic_name"], SYSTEM: settings["audio.system_name"]}
         quiet = Settings(values={**settings.values, "audio.record": ""}, keymap=settings.keymap)
         leg_opts = dataclasses.replace(self.options, output=None)

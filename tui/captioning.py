@@ -47,6 +47,7 @@ class RunOptions:
     speed: float = 1.0  # file pacing, only for tests and benchmarks against the local server
     journal_dir: Path | None = None
     local_args: tuple[str, ...] = field(default_factory=tuple)  # extra `captioner serve` flags
+    share: object | None = None  # a tui.share.address.ShareSpec: serve the captions while running
 
 
 @dataclass(slots=True)
@@ -87,12 +88,31 @@ def resolve_engine(settings: Settings) -> str:
     return engine
 
 
-class CaptionSession:
+class Broadcaster:
+    """A session's events go to its front end first, then to any added listener."""
+
+    def __init__(self, emit: Callable[[ev.Event], None]) -> None:
+        self._listeners = [emit]
+
+    def add_listener(self, listener: Callable[[ev.Event], None]) -> None:
+        """Another receiver of every event (the share server), after the front end's."""
+        self._listeners.append(listener)
+
+    def _emit(self, event: ev.Event) -> None:
+        self._listeners[0](event)
+        for listener in self._listeners[1:]:
+            try:
+                listener(event)
+            except Exception:  # noqa: BLE001 - a viewer-side bug must not stop the captions
+                log.exception("event listener failed")
+
+
+class CaptionSession(Broadcaster):
     def __init__(self, settings: Settings, emit: Callable[[ev.Event], None],
                  options: RunOptions | None = None) -> None:
+        super().__init__(emit)
         self.settings = settings
         self.options = options or RunOptions()
-        self._emit = emit
         self.engine = resolve_engine(settings)
         self.source: AudioSource | None = None
         self.client: StreamingClient | None = None

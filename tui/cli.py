@@ -21,7 +21,7 @@ def _app_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(
         prog="captioner",
         description="Live captions in the terminal. With no API key, an offline engine runs locally.",
-        epilog="commands: serve, devices, sessions, export (captioner COMMAND --help)",
+        epilog="commands: serve, devices, sessions, export, watch (captioner COMMAND --help)",
     )
     ap.add_argument("--version", action="version", version=f"captioner {__version__}")
     ap.add_argument("--config", type=Path, help="config file (default: ~/.config/captioner/config.toml)")
@@ -52,6 +52,13 @@ def _app_parser() -> argparse.ArgumentParser:
     ap.add_argument("-o", "--output", type=Path, help="write the transcript here at the end "
                     "(txt, md, srt, vtt or json, from the extension)")
     ap.add_argument("--record", help="also save the audio sent to the service as a WAV file")
+    ap.add_argument("--view", choices=("full", "captions"), help="start in this view (v switches)")
+    ap.add_argument("--large", action="store_true", default=None,
+                    help="large block letters in the caption view (l switches)")
+    ap.add_argument("--share", metavar="HOST:PORT", help="serve the live captions read-only to "
+                    "browsers and `captioner watch` (a page at /, Server-Sent Events at /events)")
+    ap.add_argument("--share-token", metavar="TOKEN", help="the token viewers need (required off "
+                    "loopback; auto: make one up, printed once in the URL; or set CAPTIONER_SHARE_TOKEN)")
     ap.add_argument("--speed", type=float, default=1.0, help=argparse.SUPPRESS)
     ap.add_argument("--debug", action="store_true", help="verbose log")
     return ap
@@ -70,6 +77,8 @@ def _settings(args: argparse.Namespace) -> Settings:
         "audio.record": args.record,
         "audio.system_audio": args.system_audio,
         "audio.suppress_echo": False if args.keep_echo else None,
+        "ui.view": args.view,
+        "ui.large_text": args.large,
     }
     return load_settings(args.config, overrides=overrides)
 
@@ -137,6 +146,21 @@ def _check_output(path: Path | None) -> None:
         raise ConfigError(f"--output {path}: the folder {folder} is not writable")
 
 
+def _open_share(args: argparse.Namespace):
+    if args.share is None:
+        if args.share_token is not None:
+            raise ConfigError("--share-token needs --share HOST:PORT")
+        return None
+    from tui.share.address import TOKEN_ENV, ShareError, open_share
+
+    try:
+        spec = open_share(args.share, args.share_token or os.environ.get(TOKEN_ENV) or None)
+    except ShareError as exc:
+        raise ConfigError(str(exc)) from None
+    print(f"captioner: sharing the captions at {spec.url}", file=sys.stderr, flush=True)
+    return spec
+
+
 def demo_path() -> str:
     return str(resources.files("tui") / "data" / "demo.wav")
 
@@ -155,7 +179,7 @@ def run_app(argv: list[str]) -> int:
     _preflight(settings)
     _check_output(args.output)
     options = RunOptions(input=demo_path() if args.demo else args.input, stdin_rate=args.sample_rate,
-                         output=args.output, speed=args.speed)
+                         output=args.output, speed=args.speed, share=_open_share(args))
     if headless:
         from tui.headless import run_headless
 
@@ -167,7 +191,8 @@ def run_app(argv: list[str]) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    commands = {"serve": _serve, "devices": _devices, "sessions": _sessions, "export": _export}
+    commands = {"serve": _serve, "devices": _devices, "sessions": _sessions, "export": _export,
+                "watch": _watch}
     try:
         if argv and argv[0] in commands:
             return commands[argv[0]](argv[1:])
@@ -186,6 +211,12 @@ def _serve(argv: list[str]) -> int:
     from tui.server.command import serve_main
 
     return serve_main(argv)
+
+
+def _watch(argv: list[str]) -> int:
+    from tui.watch import watch_main
+
+    return watch_main(argv)
 
 
 def _devices(argv: list[str]) -> int:

@@ -107,6 +107,9 @@ SCHEMA: tuple[Key, ...] = (
     _k("ui", "meter_rate", 30, "at most this many level meter (and live line) repaints a second; "
        "the meter repaints as audio comes in (20 a second)", low=1, high=120),
     _k("ui", "theme", "textual-dark", "Textual theme name"),
+    _k("ui", "view", "full", "full: log, live line, meter and status; captions: captions only (key v)",
+       choices=("full", "captions")),
+    _k("ui", "large_text", False, "block letters sized to the width in the caption view (key l)"),
     _k("ui", "low_confidence", 0.5, "words below this confidence are marked (0: off)", low=0.0, high=1.0,
        kind=(float, int)),
 )

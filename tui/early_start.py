@@ -19,6 +19,7 @@ from tui.call import make_session
 from tui.captioning import EXIT_BAD_INPUT, CaptionSession, RunOptions, SetupError
 from tui.config import Settings
 from tui.core.stream import events as ev
+from tui.share.run import run_shared
 
 
 class EventRelay:
@@ -66,7 +67,7 @@ async def _run(settings: Settings, options: RunOptions) -> int:
     except SetupError as exc:
         print(f"captioner: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
-    started = Started(session, asyncio.create_task(session.run()), relay)
+    started = Started(session, asyncio.create_task(run_shared(session)), relay)
     # On a thread: the loop goes on opening the microphone and connecting meanwhile.
     app_module = await asyncio.to_thread(importlib.import_module, "tui.app")
     try:

@@ -18,6 +18,7 @@ from tui.call import make_session
 from tui.captioning import RunOptions
 from tui.core.transcript.model import FinalTurn, TimedWord
 from tui.core.transcript.speakers import speaker_name
+from tui.share.run import run_shared
 
 
 def _word(w: TimedWord) -> dict:
@@ -82,7 +83,7 @@ async def run_headless(settings: Settings, options: RunOptions, jsonl: bool) -> 
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
         loop.add_signal_handler(sig, session.stop)
-    code = await session.run()
+    code = await run_shared(session)
     src = session.source
     if src and src.progress:
         done, total = src.progress

@@ -23,7 +23,7 @@ def test_first_command_runs_the_demo():
 
 
 def test_documented_subcommands_have_help():
-    for cmd in ("serve", "devices", "sessions", "export"):
+    for cmd in ("serve", "devices", "sessions", "export", "watch"):
         out = subprocess.run([sys.executable, "-m", "tui", cmd, "--help"], capture_output=True, text=True,
                              timeout=60)
         assert out.returncode == 0 and f"captioner {cmd}" in out.stdout

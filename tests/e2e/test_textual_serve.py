@@ -12,10 +12,6 @@ open turn into the journal, and `q` typed in the page must quit cleanly.
 
 from __future__ import annotations
 
-import contextlib
-import itertools
-import json
-import shutil
 import signal
 import socket
 import subprocess
@@ -24,8 +20,8 @@ from pathlib import Path
 
 import psutil
 import pytest
+from browser import Browser
 from e2e import PYTHON, exited, scripted_talk, wait_for, wait_or_kill
-from websockets.sync.client import connect
 
 from tui.core.transcript.journal import read_journal
 from tui.core.transcript.model import Transcript
@@ -33,7 +29,6 @@ from tui.core.transcript.model import Transcript
 TURNS = [f"Turn {n} said in a web browser." for n in
          ("one", "two", "three", "four", "five", "six", "seven", "eight")]
 SPEED = 2.0  # the file is streamed at twice real time (the hidden --speed flag)
-CHROMIUM = shutil.which("chromium") or "chromium"
 
 # Runs before textual-serve's script: keep its terminal object where the test can read it.
 CATCH_TERMINAL = """
@@ -48,6 +43,12 @@ READ_SCREEN = """(() => {
   const b = t.buffer.active, rows = [];
   for (let y = 0; y < t.rows; y++) rows.push(b.getLine(b.viewportY + y).translateToString(true));
   return rows.join('\\n'); })()"""
+
+
+def _screen(page) -> str:
+    return page.evaluate(READ_SCREEN) or ""
+
+
 SERVE = ("import sys; from textual_serve.server import Server; "
          "Server(sys.argv[1], host='127.0.0.1', port=int(sys.argv[2])).serve()")
 
@@ -56,78 +57,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
-
-
-class Page:
-    """One browser tab, driven over its DevTools websocket."""
-
-    def __init__(self, ws_url: str) -> None:
-        self._stack = contextlib.ExitStack()
-        self.ws = self._stack.enter_context(connect(ws_url, max_size=None, open_timeout=10))
-        self._ids = itertools.count(1)
-
-    def call(self, method: str, **params) -> dict:
-        n = next(self._ids)
-        self.ws.send(json.dumps({"id": n, "method": method, "params": params}))
-        while True:
-            reply = json.loads(self.ws.recv(timeout=10))
-            if reply.get("id") == n:
-                if "error" in reply:
-                    raise AssertionError(f"{method}: {reply['error']}")
-                return reply["result"]
-
-    def evaluate(self, expression: str):
-        return self.call("Runtime.evaluate", expression=expression, returnByValue=True)["result"].get("value")
-
-    def screen(self) -> str:
-        return self.evaluate(READ_SCREEN) or ""
-
-    def type(self, char: str) -> None:
-        self.evaluate("window.__captionerTerminal.focus()")
-        code = f"Key{char.upper()}"
-        self.call("Input.dispatchKeyEvent", type="keyDown", key=char, text=char, code=code)
-        self.call("Input.dispatchKeyEvent", type="keyUp", key=char, code=code)
-
-    def close(self) -> None:
-        try:
-            self._stack.close()
-        except Exception:  # noqa: BLE001 - the tab may already be gone
-            pass
-
-
-class Browser:
-    """Headless Chromium with a private profile and the DevTools protocol on 127.0.0.1."""
-
-    def __init__(self, profile: Path) -> None:
-        self.proc = subprocess.Popen(
-            [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={profile}", "--remote-debugging-address=127.0.0.1",
-             "--remote-debugging-port=0", "--window-size=1200,800", "about:blank"],
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        port_file = profile / "DevToolsActivePort"
-        wait_for(lambda: port_file.exists() and port_file.read_text().strip() or self._died(), 20,
-                 "chromium's DevTools port")
-        self.port = int(port_file.read_text().split()[0])
-
-    def _died(self) -> bool:
-        if self.proc.poll() is not None:
-            raise AssertionError(f"chromium exited {self.proc.returncode}")
-        return False
-
-    def open(self, url: str) -> Page:
-        request = urllib.request.Request(f"http://127.0.0.1:{self.port}/json/new?about:blank", method="PUT")
-        with urllib.request.urlopen(request, timeout=10) as reply:
-            target = json.load(reply)
-        page = Page(target["webSocketDebuggerUrl"])
-        page.call("Page.enable")
-        page.call("Page.addScriptToEvaluateOnNewDocument", source=CATCH_TERMINAL)
-        page.call("Page.navigate", url=url)
-        return page
-
-    def close(self) -> None:
-        self.proc.terminate()
-        wait_or_kill(self.proc)
 
 
 class TextualServe:
@@ -208,13 +137,13 @@ def _journal(data: Path) -> Transcript:
 
 def test_captions_render_in_the_browser_and_closing_the_tab_flushes_the_open_turn(browser, served):
     serve, data = served
-    page = browser.open(serve.url)
+    page = browser.open(serve.url, before=CATCH_TERMINAL)
     try:
         # three finished turns in the scrollback, and the fourth open on the live line
-        wait_for(lambda: all(t in page.screen() for t in TURNS[:3]) and "turn four" in page.screen(), 30,
+        wait_for(lambda: all(t in _screen(page) for t in TURNS[:3]) and "turn four" in _screen(page), 30,
                  "captions in the browser's terminal", step=0.1)
         app = _captioner(data)
-        screen = page.screen()
+        screen = _screen(page)
         assert "● live" in screen and "q Quit" in screen, screen  # status bar and footer drawn
         page.call("Page.close")  # the tab goes away mid-sentence
         wait_for(lambda: exited(app.pid), 15, "the captioner to exit after its tab closed")
@@ -231,9 +160,9 @@ def test_captions_render_in_the_browser_and_closing_the_tab_flushes_the_open_tur
 
 def test_q_in_the_browser_quits_cleanly(browser, served):
     serve, data = served
-    page = browser.open(serve.url)
+    page = browser.open(serve.url, before=CATCH_TERMINAL)
     try:
-        wait_for(lambda: TURNS[0] in page.screen(), 30, "the first caption in the browser", step=0.1)
+        wait_for(lambda: TURNS[0] in _screen(page), 30, "the first caption in the browser", step=0.1)
         app = _captioner(data)
         page.type("q")
         wait_for(lambda: exited(app.pid), 15, "the captioner to exit after q")
@@ -244,3 +173,22 @@ def test_q_in_the_browser_quits_cleanly(browser, served):
     journal = _journal(data)
     assert [t.text for t in journal.turns][:1] == TURNS[:1]
     assert journal.footer is not None and journal.footer["turns"] == len(journal.turns)
+
+
+def test_the_caption_view_in_the_browser(browser, served):
+    serve, data = served
+    page = browser.open(serve.url, before=CATCH_TERMINAL)
+    try:
+        wait_for(lambda: TURNS[0] in _screen(page), 30, "the first caption in the browser", step=0.1)
+        app = _captioner(data)
+        page.type("v")
+        wait_for(lambda: "q Quit" not in _screen(page) and TURNS[0] in _screen(page), 10,
+                 "captions only, no footer", step=0.1)
+        page.type("l")  # block letters: a turn is no longer there as plain text
+        wait_for(lambda: "█" in _screen(page) or "┃" in _screen(page), 10, "large text", step=0.1)
+        page.type("v")
+        wait_for(lambda: "q Quit" in _screen(page), 10, "the full screen again", step=0.1)
+        page.type("q")
+        wait_for(lambda: exited(app.pid), 15, "the captioner to exit after q")
+    finally:
+        page.close()

@@ -41,6 +41,8 @@ def test_the_package_keeps_every_contract(capsys):
     ("tui/core/bad_orchestrator.py", "def f():\n    from tui.captioning import CaptionSession\n"),
     ("tui/server/bad_config.py", "from tui.config import API_KEY_ENV\n"),
     ("tui/server/bad_ui.py", "from tui.widgets.meter import LevelMeter\n"),
+    ("tui/core/bad_share.py", "from tui.share.feed import CaptionFeed\n"),
+    ("tui/share/bad_ui.py", "def f():\n    import textual.app\n"),
     # A cycle made of function-level imports, as open_source once was.
     ("tui/core/audio/source.py", None),
 ])

@@ -30,12 +30,16 @@ from tui.core.stream import events as ev
 from tui.core.transcript.exports import ExportError
 from tui.call import make_session
 from tui.captioning import RunOptions
+from tui.core.transcript.model import FinalTurn
 from tui.early_start import Started
+from tui.screens.captions import CaptionScreen
 from tui.screens.rename import RenameDialog
 from tui.screens.save import SaveDialog, default_save_path, save_transcript
+from tui.share.run import run_shared
 from tui.widgets.caption_log import CaptionLog
 from tui.widgets.live import LiveCaption
 from tui.widgets.meter import LevelMeter, MeterBallistics
+from tui.widgets.room import Caption, captions_of
 from tui.widgets.status import StatusBar, StatusView
 
 STATUS_EVERY_S = 0.2  # the status bar's clock shows whole seconds: 5 checks a second suffice
@@ -69,6 +73,7 @@ class MainScreen(Screen):
         Binding("t", "timestamps", "Timestamps", show=False, id="timestamps"),
         Binding("r", "rename_speaker", "Rename speaker", show=False, id="rename_speaker"),
         Binding("ctrl+l", "clear", "Clear screen", show=False, id="clear"),
+        Binding("v", "caption_view", "Captions only", show=False, id="caption_view"),
         Binding("end", "follow", "Jump to newest", show=False, id="follow"),
         Binding("escape", "cancel_search", "Close search", show=False, id="cancel_search"),
     ]
@@ -137,9 +142,14 @@ class MainScreen(Screen):
         self.tick()
         if self.autostart:
             self.start_session()
+        if self.settings["ui.view"] == "captions":
+            self.call_later(self.action_caption_view)
+        share = self.session.options.share
+        if share is not None:
+            self.notify(f"sharing the captions at {share.url}", title="Shared", markup=False, timeout=20)
 
     def start_session(self) -> None:
-        work = self.session.run() if self.started is None else self._join_started()
+        work = run_shared(self.session) if self.started is None else self._join_started()
         self.worker = self.run_worker(work, name="session", group="session",
                                       exit_on_error=False, exclusive=True)
 
@@ -436,6 +446,20 @@ class MainScreen(Screen):
         self.log_view.clear()
         self.query_one("#search-status", Label).update("")
 
+    def recent_captions(self, n: int) -> tuple[Caption, ...]:
+        """The caption view's content: the last n finished turns and the live line."""
+        turns = []
+        for entry in reversed(self.session.transcript.entries):
+            if isinstance(entry, FinalTurn):
+                turns.append(entry)
+                if len(turns) >= n:
+                    break
+        return captions_of(reversed(turns), " ".join(w.text for w in self._partial))
+
+    def action_caption_view(self) -> None:
+        self.app.push_screen(CaptionScreen(self.recent_captions, self.settings["ui.large_text"],
+                                           pause=self.action_pause))
+
     def action_follow(self) -> None:
         self.log_view.follow()
 
@@ -479,6 +503,7 @@ class MainScreen(Screen):
             ("Toggle timestamps", "off / on in the scrollback (t)", self.action_timestamps),
             ("Rename speaker", "name the selected turn's speaker, everywhere (r)", self.action_rename_speaker),
             ("Clear screen", "the transcript keeps everything (ctrl+l)", self.action_clear),
+            ("Captions only", "the caption view for the room; l: large text (v)", self.action_caption_view),
             ("Jump to newest", "follow new captions again (End)", self.action_follow),
             ("Help", "all keys (?)", lambda: self.app.action_help()),
             ("Quit", "finish the last turn and exit (q)", self.request_quit),
