@@ -21,7 +21,7 @@ import paths
 DATA = paths.DATA
 FIXTURES = sorted(p.stem for p in DATA.glob("*.wav"))
 CHUNK_MS = 50
-TURN_SILENCE_MS = 1000  # the simple end-of-turn rule of these tests
+TURN_SILENCE_MS = 1280  # the simple end-of-turn rule of these tests: max_turn_silence, the default
 @dataclass
 class Run:
     """What a recognizer said while a fixture was fed: (audio ms, Hypothesis or final words)."""
