@@ -518,7 +518,7 @@ async def silence_until_final(url: str, name: str, **params) -> tuple[int, dict]
     """Send a fixture's speech, then silence in real time, 50 ms a frame, until a final comes.
 
     Returns the final and how much audio after its last word had been sent by then: no less
-    than the silence the server waited for.
+    than the silence the server waited for (so only lower bounds can be checked with it).
     """
     audio, _ = sf.read(DATA / f"{name}.wav", dtype="int16")
     pcm = audio.astype("<i2").tobytes()
@@ -538,7 +538,11 @@ async def silence_until_final(url: str, name: str, **params) -> tuple[int, dict]
             except TimeoutError:
                 continue
             return sent_ms - msg["words"][-1]["end"], msg
-    raise AssertionError("no final after 4 s of silence")
+        # 4 s of silence is more than any rule here waits for, in audio: a busy server may
+        # only be late, so wait for it (the silence counted stays an upper bound).
+        while not is_final(msg := await recv(ws, timeout=60)):
+            pass
+        return sent_ms - msg["words"][-1]["end"], msg
 
 
 async def final_after_silence(url: str, name: str, silence_ms: int) -> tuple[int, dict]:
