@@ -12,6 +12,9 @@ Prints `name: value unit` lines:
   final_after_speech_end  mean over turns: when the final is ready minus the reported
                        speech_end_ms, with the server's rules: end the turn after 400 ms of
                        silence if eot_confidence > 0.4 (as the server does), else after 1280 ms
+  turn_end_rule_silence   mean over turns: the silence (audio ms) at which those rules ended
+                       the turn; on the audio clock only, so it does not depend on CPU load
+  turns                turns over all fixtures; `# <fixture>: <finals>` lines show them
 
 Times are on a simulated clock: block k (50 ms) arrives at (k+1)*50 ms of audio; the
 recognizer starts on it when it has arrived and the previous call is done, and takes the
@@ -42,7 +45,7 @@ def simulate(engine: MoonshineEngine, pcm: bytes) -> dict:
     done = 0.0  # simulated ms when the recognizer finished its previous call
     cpu = wall = 0.0
     hyp, first_partial, finals, partial_delays, final_delays = None, None, [], [], []
-    end_reports = []
+    end_reports, rule_silences = [], []
 
     def timed(fn, *args):
         nonlocal cpu, wall
@@ -70,11 +73,14 @@ def simulate(engine: MoonshineEngine, pcm: bytes) -> dict:
                 done = max(arrived, done) + took
                 finals.append(words)
                 final_delays.append(done - hyp.speech_end_ms)
+                rule_silences.append(silence)
                 partial_delays.append(first_partial)
                 hyp, first_partial = None, None
     audio_s = len(pcm) / 32000
     return {
         "text": " ".join(w.text for turn in finals for w in turn),
+        "turns": [" ".join(w.text for w in turn) for turn in finals if turn],
+        "rule_silences": rule_silences,
         "cpu": cpu, "wall": wall, "audio_s": audio_s,
         "partial_delays": [d for d in partial_delays if d is not None],
         "final_delays": final_delays,
@@ -99,6 +105,7 @@ def main() -> int:
     for name in names:
         runs[name] = r = simulate(engine, load(name))
         print(f"wer_{name}: {100 * wer((DATA / f'{name}.txt').read_text(), r['text']):.1f} %")
+        print(f"# {name}: " + " | ".join(r["turns"]))
     if not args.quick:  # one long turn of read speech: re-decoding cost grows with segment length
         gap = bytes(2 * 16000 // 5)
         runs["concat"] = simulate(engine, gap.join(load(n) for n in names))
@@ -113,6 +120,11 @@ def main() -> int:
     print(f"speech_end_reported: {np.mean(reports):.0f} ms")
     print(f"final_after_speech_end: {np.mean(final):.0f} ms")
     print(f"final_after_speech_end_max: {np.max(final):.0f} ms")
+    fixtures = [r for name, r in runs.items() if name != "concat"]
+    rules = [d for r in fixtures for d in r["rule_silences"]]
+    print(f"turns: {sum(len(r['turns']) for r in fixtures)}")
+    print(f"turn_end_rule_silence: {np.mean(rules):.0f} ms")
+    print(f"turn_end_rule_silence_max: {np.max(rules):.0f} ms")
     return 0
 
 

@@ -9,6 +9,8 @@ real-time clock (when each sample was due):
   first_partial_delay    first partial with words minus the due time of its first word's start
   final_after_speech_end the turn's formatted final minus the due time of its last word's end
   wer_e2e                word error rate of all finals against all the fixture transcripts
+  wer_e2e_<fixture>      the same for the finals whose first word falls in that fixture's audio
+                         (`# <fixture>: <finals>` lines show them)
   server_cpu             the server process's CPU, % of one core, over the run
 
 Compare bench/engine.py (the recognizer alone on a simulated clock). Prints `name: value unit`.
@@ -74,7 +76,9 @@ def main() -> int:
     names = ["goforward", "jfk"] if args.quick else sorted(p.stem for p in DATA.glob("*.wav"))
     folder = Path(tempfile.mkdtemp(prefix="bench-e2e-"))
     gap = np.zeros(int(16000 * GAP_S), dtype=np.int16)
-    audio = np.concatenate([x for n in names for x in (sf.read(DATA / f"{n}.wav", dtype="int16")[0], gap)])
+    parts = [sf.read(DATA / f"{n}.wav", dtype="int16")[0] for n in names]
+    audio = np.concatenate([x for part in parts for x in (part, gap)])
+    ends_ms = np.cumsum([(len(part) + len(gap)) / 16 for part in parts])  # where each fixture's gap ends
     wav = folder / "speech.wav"
     sf.write(wav, audio, 16000, subtype="PCM_16")
     reference = " ".join((DATA / f"{n}.txt").read_text() for n in names)
@@ -97,6 +101,10 @@ def main() -> int:
     figure("audio", len(audio) / 16000, "s")
     figure("turns", len(finals), "count")
     figure("wer_e2e", 100 * wer(reference, " ".join(t.text for t in finals)), "%")
+    for k, name in enumerate(names):
+        mine = [t.text for t in finals if np.searchsorted(ends_ms, t.start_ms, "right") == k]
+        figure(f"wer_e2e_{name}", 100 * wer((DATA / f"{name}.txt").read_text(), " ".join(mine)), "%")
+        print(f"# {name}: " + " | ".join(mine))
     figure("first_partial_delay_mean", float(np.mean(first)), "ms", ".0f")
     figure("first_partial_delay_max", float(np.max(first)), "ms", ".0f")
     figure("final_after_speech_end_mean", float(np.mean(final)), "ms", ".0f")

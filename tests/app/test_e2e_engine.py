@@ -63,6 +63,8 @@ def test_demo_without_a_key(tmp_path):
     said = " ".join(cap.lines)
     assert wer((DATA / "jfk.txt").read_text(), said) <= 0.15, said
     assert all(line[0].isupper() and line[-1] in ".?!" for line in cap.lines), cap.lines
+    # Kennedy's pause after "Ask not" is inside the sentence (it used to be "As not." alone)
+    assert any(line.startswith("Ask not what your country can do for you") for line in cap.lines), cap.lines
     assert "streamed 11.0 of 11.0 s from demo.wav" in cap.stderr
     assert turn_texts(only_journal(env)) == cap.lines
 

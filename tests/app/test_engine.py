@@ -10,6 +10,7 @@ import pytest
 import soundfile as sf
 import soxr
 
+from tui.server.endpointing import TurnDetector
 from tui.server.moonshine import MoonshineEngine, MoonshineRecognizer
 from tui.server.wer import wer
 from tui.server.recognizer import HeardWord, Hypothesis
@@ -19,7 +20,7 @@ import paths
 DATA = paths.DATA
 FIXTURES = sorted(p.stem for p in DATA.glob("*.wav"))
 CHUNK_MS = 50
-TURN_SILENCE_MS = 1000  # the simple end-of-turn rule of these tests
+TURN_SILENCE_MS = 1280  # the simple end-of-turn rule of these tests: max_turn_silence, the default
 @dataclass
 class Run:
     """What a recognizer said while a fixture was fed: (audio ms, Hypothesis or final words)."""
@@ -61,6 +62,23 @@ def feed(
             last = None
     run.events.append((len(pcm) * 1000 // (2 * rate), rec.finalize()))
     return run
+
+
+def feed_as_server(rec, pcm: bytes, tail_ms: int = 1500) -> list[tuple[int, list[HeardWord]]]:
+    """Feed 50 ms chunks through the server's own turn detector with the default parameters,
+    as a session does (connection.Session._step); return (audio ms, words) of each final."""
+    pcm += bytes(32 * tail_ms)
+    detector, finals = TurnDetector(), []
+    for i in range(0, len(pcm), 1600):
+        detector.observe(rec.accept(pcm[i : i + 1600]))
+        if detector.due((i + 1600) // 32):
+            finals.append(((i + 1600) // 32, words := rec.finalize()))
+            detector.finish(words)
+    return finals
+
+
+def text_of(words: list[HeardWord]) -> str:
+    return " ".join(w.text for w in words)
 
 
 @pytest.fixture(scope="module")
@@ -210,3 +228,28 @@ def test_sessions_share_the_engine_from_threads(engine, runs):
     with ThreadPoolExecutor(2) as pool:
         texts = list(pool.map(lambda n: feed(engine.new_recognizer(16000), load_pcm(n)).text, names))
     assert texts == [runs[n].text for n in names]
+
+
+def test_a_short_phrase_and_the_speech_after_its_pause_are_one_turn(engine):
+    """Kennedy pauses ~1 s after "Ask not": decoded alone it was the turn "As not."; now it
+    waits for max_turn_silence, the speech after the pause joins it, and both decode together."""
+    texts = [text_of(words) for _, words in feed_as_server(engine.new_recognizer(16000), load_pcm("jfk"))]
+    assert texts[0] == "And so my fellow Americans."
+    assert any(t.startswith("Ask not what your country can do for you") for t in texts), texts
+    assert wer((DATA / "jfk.txt").read_text(), " ".join(texts)) == 0, texts
+
+
+def test_a_turn_starting_just_after_the_last_one_ended_keeps_its_first_word(engine):
+    """ls_0870 starts ~480 ms after "Go forward ten meters." ended: that turn ends (400 ms of
+    silence after a period) just before the VAD hears "And", about 100 ms into the word (its
+    onset is late). The pre-roll reaches back before that turn end, so "And" is kept."""
+    audio = {n: sf.read(DATA / f"{n}.wav", dtype="int16")[0] for n in ("goforward", "ls_0870")}
+    speech_end, onset = 2272, 352  # where the VAD puts them in each file
+    gap = np.zeros(16 * (480 - 100 - onset), dtype=np.int16)  # onset 480 ms after speech_end
+    pcm = np.concatenate([audio["goforward"][: 16 * (speech_end + 100)], gap, audio["ls_0870"]])
+    finals = feed_as_server(engine.new_recognizer(16000), pcm.tobytes())
+    (ended, first), (_, second) = finals
+    assert text_of(first) == "Go forward ten meters."
+    assert ended > second[0].start - 200  # the turn ended inside the next one's pre-roll
+    assert second[0].text == "And", text_of(second)
+    assert wer((DATA / "ls_0870.txt").read_text(), text_of(second)) <= 0.05, text_of(second)

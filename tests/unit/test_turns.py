@@ -176,6 +176,19 @@ def test_a_word_that_needs_a_continuation_stays_unsure_after_any_pause(last):
     assert eot_confidence(words, paused=True) < 0.4
 
 
+def test_a_short_phrase_waits_for_max_turn_silence_whatever_its_punctuation():
+    """Moonshine writes "As not." for "Ask not" decoded alone; the pause before "what your
+    country ..." (about 1 s) must not end the turn under the default rules."""
+    ask_not = [HeardWord("As", 3296, 3520), HeardWord("not.", 3632, 4272)]
+    for paused in (False, True):
+        conf = eot_confidence(ask_not, paused=paused, short=True)
+        assert conf < 0.4
+        det = TurnDetector()
+        det.observe(hyp(ask_not, 0, end=4384, conf=conf))
+        assert not det.due(4384 + 1279) and det.due(4384 + 1280)
+    assert eot_confidence(ask_not[:1] + [HeardWord("the", 3632, 4272)], short=True) < 0.3
+
+
 @pytest.mark.parametrize("settings,ends_after", [
     (TurnSettings(), 400),  # Balanced, the default: confident enough
     (TurnSettings(0.4, 160, 400), 160),  # Aggressive

@@ -15,6 +15,10 @@ UNFINISHED = 0.1
 # After a long pause; under the conservative preset's threshold (0.7), so those clients
 # still wait for a sentence end or max_turn_silence.
 PAUSED = 0.6
+# A turn of a short phrase: under the default threshold whatever its punctuation, since
+# Moonshine ends any short stretch decoded alone with a period ("As not."); such a turn
+# waits for max_turn_silence, so a pause inside a sentence does not split it.
+SHORT = 0.3
 # Words a sentence hardly ever ends on: a turn ending in one waits for max_turn_silence.
 CONTINUING = frozenset(
     "a an the and or but nor of to from with because if than my your our their its".split()
@@ -48,16 +52,19 @@ def spread_words(texts: Sequence[str], runs: Sequence[tuple[int, int]]) -> list[
     return words
 
 
-def eot_confidence(words: Sequence[HeardWord], paused: bool = False) -> float:
+def eot_confidence(words: Sequence[HeardWord], paused: bool = False, short: bool = False) -> float:
     """How complete the turn sounds (a stand-in for a semantic end-of-turn model).
 
     High after a sentence end; low after a word that needs a continuation ("and", "the");
     otherwise low while the pause is short, and above the default threshold (0.4) once a
     long pause has been heard (`paused`): a speaker who stops for that long after a word that
     can end a sentence has usually finished, even if the recognizer wrote no period.
+    A `short` turn (a phrase of a second or so) scores at most SHORT.
     """
     if not words:
         return 0.0
+    if short:
+        return min(SHORT, eot_confidence(words, paused))
     last = words[-1].text
     if last.endswith(TERMINAL) and last.lower() not in ABBREVIATIONS:
         return SENTENCE_END

@@ -13,6 +13,14 @@ max_turn_silence.
 A segment that grows past `soft_max_ms` is closed when speech resumes after a pause (its words
 become stable); one past `hard_max_ms` is cut where it stands, which bounds the cost of each
 re-decode.
+
+Onsets and short phrases (issue 18): a segment starts `preroll_ms` before the VAD's onset, even
+when the previous turn ended inside that stretch (only the previous turn's speech, up to
+`TAIL_GUARD_MS` after its end, is kept out), so a soft first consonant just after a quick
+turn end is not cut. A turn of under `short_turn_ms` of speech ("Ask not") is decoded without
+context, and Moonshine ends any short stretch with a period: such a turn is not taken as
+complete (heard.SHORT), so it ends only after max_turn_silence, and speech resuming before
+that ("… what your country can do for you") joins it and is decoded with it.
 """
 
 from __future__ import annotations
@@ -27,6 +35,11 @@ from tui.server.heard import SENTENCE_END, eot_confidence, spread_words
 from tui.server.pcm import MODEL_RATE, PcmInput
 from tui.server.recognizer import Engine, HeardWord, Hypothesis, Recognizer
 from tui.server.vad import SpeechDetector
+
+
+# Audio this long after the VAD's end of speech may still hold the last word's decay: the next
+# turn's pre-roll starts after it.
+TAIL_GUARD_MS = 100
 
 
 def _ms(samples: int) -> int:
@@ -100,6 +113,7 @@ class MoonshineRecognizer(Recognizer):
         preroll_ms: int = 500,
         min_speech_ms: int = 100,
         settle_ms: int = 600,
+        short_turn_ms: int = 1500,
         soft_max_ms: int = 8000,
         hard_max_ms: int = 20000,
     ) -> None:
@@ -110,11 +124,11 @@ class MoonshineRecognizer(Recognizer):
         self._partial_ms, self._preroll_ms = partial_ms, preroll_ms
         self._first_partial_ms = first_partial_ms
         self._min_speech_ms = min_speech_ms
-        self._settle_ms = settle_ms
+        self._settle_ms, self._short_turn_ms = settle_ms, short_turn_ms
         self._soft_max_ms, self._hard_max_ms = soft_max_ms, hard_max_ms
         self._samples = 0  # session audio received (16 kHz samples)
-        self._recent = np.zeros(0, dtype=np.float32)  # pre-roll while no segment is open
-        self._recent_start = 0  # its session time; never before the current turn
+        self._recent = np.zeros(0, dtype=np.float32)  # the latest audio, for the next pre-roll
+        self._preroll_floor = 0  # session ms a pre-roll may not reach before (the last turn's speech)
         self._frozen: list[HeardWord] = []  # words of closed segments in this turn
         self._seg: _Segment | None = None
         self._decoded_at = 0  # session ms of the last decode
@@ -156,10 +170,12 @@ class MoonshineRecognizer(Recognizer):
             self._decode()
         words = self._frozen + (self._seg.words if self._seg else [])
         self._frozen, self._seg = [], None
-        # Audio before now belonged to the closed turn; speech going on opens the next one.
-        self._recent, self._recent_start = np.zeros(0, dtype=np.float32), self.now_ms
-        if self._vad.in_speech:
+        if self._vad.in_speech:  # speech going on opens the next turn here
+            self._preroll_floor = self.now_ms
             self._open_segment(self.now_ms)
+        elif self._speech_end is not None:
+            # The pause after the closed turn's speech may be the next turn's pre-roll.
+            self._preroll_floor = max(self._preroll_floor, self._speech_end + TAIL_GUARD_MS)
         return words
 
     # ------------------------------------------------------------------ segments
@@ -168,19 +184,17 @@ class MoonshineRecognizer(Recognizer):
         self._samples += x.size
         if self._seg:
             self._seg.chunks.append(x)
-            return
         # Room for the pre-roll before a "start" that the VAD reports a few windows late.
         keep = (self._preroll_ms + 250) * MODEL_RATE // 1000 + x.size
         self._recent = np.concatenate((self._recent, x))[-keep:]
-        self._recent_start = max(self._recent_start, self.now_ms - _ms(self._recent.size))
 
     def _open_segment(self, speech_ms: int) -> None:
-        start = max(self._recent_start, speech_ms - self._preroll_ms)
-        audio = self._recent[(start - self._recent_start) * MODEL_RATE // 1000 :]
+        recent_start = self.now_ms - _ms(self._recent.size)
+        start = max(recent_start, self._preroll_floor, speech_ms - self._preroll_ms)
+        audio = self._recent[max(0, start - recent_start) * MODEL_RATE // 1000 :]
         self._seg = _Segment(self.now_ms - _ms(audio.size), audio)
         # The VAD dates a start back to its first voiced window, possibly before this turn began.
         self._seg.runs.append([max(speech_ms, self._seg.start_ms), None])
-        self._recent = np.zeros(0, dtype=np.float32)
         # The first partial comes after `first_partial_ms` of speech, later ones every `partial_ms`.
         self._decoded_at = speech_ms + self._first_partial_ms - self._partial_ms
 
@@ -214,15 +228,13 @@ class MoonshineRecognizer(Recognizer):
         return bool(words) and eot_confidence(words) < SENTENCE_END
 
     def _close_segment(self) -> None:
-        """Freeze the segment's words (now stable); keep its tail as the next pre-roll.
+        """Freeze the segment's words (now stable); the next one starts with its tail as pre-roll.
 
         Called when speech resumes, not when it ends, so that the settle decode of a pause
         that ends the turn still has the segment's audio.
         """
-        seg, self._seg = self._seg, None
-        self._frozen += seg.words
-        self._recent = seg.audio()[-self._preroll_ms * MODEL_RATE // 1000 :]
-        self._recent_start = self.now_ms - _ms(self._recent.size)
+        self._frozen += self._seg.words
+        self._seg = None
 
     def _cut_segment(self) -> None:
         """Speech too long without a pause: close the segment here and go on in a new one."""
@@ -249,12 +261,20 @@ class MoonshineRecognizer(Recognizer):
 
     def _hypothesis(self) -> Hypothesis:
         words = self._frozen + (self._seg.words if self._seg else [])
+        paused = self._settled and self._speech_end is not None
         return Hypothesis(
             words=list(words),
             stable=len(self._frozen),
             speech_end_ms=None if self._vad.in_speech else self._speech_end,
-            eot_confidence=eot_confidence(words, paused=self._settled and self._speech_end is not None),
+            eot_confidence=eot_confidence(words, paused=paused, short=self._short_turn()),
         )
+
+    def _short_turn(self) -> bool:
+        """Whether the open turn's speech, first onset to last end, is under `short_turn_ms`."""
+        if self._frozen or self._seg is None:
+            return False
+        end = self._seg.runs[-1][1]
+        return (self.now_ms if end is None else end) - self._seg.runs[0][0] < self._short_turn_ms
 
 
 # Keyword options of MoonshineRecognizer that MoonshineEngine(**options) passes on.
