@@ -327,21 +327,21 @@ class MainScreen(Screen):
     def action_cancel_search(self) -> None:
         if self.query_one("#search").display:
             self._close_search_input()
-        elif self.log_view.query:
+        elif self.log_view.search_text:
             self.log_view.search("")
             self.query_one("#search-status", Label).update("")
 
     def _step_match(self, older: bool) -> None:
         log = self.log_view
-        if not log.query:
+        if not log.search_text:
             self.notify("Search first with /", severity="warning")
             return
         at = log.next_match(older)
         status = self.query_one("#search-status", Label)
         if at is None:
-            status.update(f"no match for “{log.query}”")
+            status.update(f"no match for “{log.search_text}”")
         else:
-            status.update(f"match {at} of {len(log.matches)} for “{log.query}”: n older, N newer")
+            status.update(f"match {at} of {len(log.matches)} for “{log.search_text}”: n older, N newer")
 
     def action_next_match(self) -> None:
         self._step_match(older=True)
