@@ -127,3 +127,59 @@ def prompt_screen_updates(screen) -> None:
         return  # not mounted yet
     if _has(timer, "_skip", "Timer"):
         timer._skip = False
+
+
+# ------------------------------------------------------------------ errors
+
+
+def _dispatch_guard(original):
+    """Textual ends a widget's message loop, and then the app, at the first exception in a
+    handler (MessagePump._process_messages_loop). This wrapper offers the error to the app's
+    `contain_error(error, where, fatal)` first; only if that declines does Textual see it.
+    An error in Compose or Mount is fatal: a widget that failed to build is not one to go on
+    with (the app then ends cleanly)."""
+    from asyncio import CancelledError
+
+    from textual import events
+
+    async def _dispatch_message(self, message) -> None:
+        try:
+            await original(self, message)
+        except CancelledError:
+            raise
+        except Exception as error:
+            try:
+                contain = getattr(self.app, "contain_error", None)
+            except Exception:  # noqa: BLE001 - no active app: Textual's own handling
+                contain = None
+            building = isinstance(message, (events.Compose, events.Mount))
+            where = f"{type(self).__name__} handling {type(message).__name__}"
+            if contain is None or not contain(error, where, fatal=building):
+                raise
+
+    _dispatch_message.captioner_guard = True  # type: ignore[attr-defined]
+    return _dispatch_message
+
+
+def contain_handler_errors() -> None:
+    """Route exceptions in message handlers (keys, mouse, messages, actions) through the app."""
+    from textual.app import App
+    from textual.message_pump import MessagePump
+
+    _has(App, "_handle_exception", "App")  # RoutedErrors overrides it
+    original = getattr(MessagePump, "_dispatch_message", None)
+    if original is None:
+        _fallback("MessagePump._dispatch_message")
+        return
+    if not getattr(original, "captioner_guard", False):
+        MessagePump._dispatch_message = _dispatch_guard(original)  # type: ignore[method-assign]
+
+
+class RoutedErrors:
+    """App mixin: every other unhandled exception (timers, callbacks, layout, rendering, a
+    worker) goes to `contain_error(error, where)` before Textual's App._handle_exception,
+    which prints a traceback and exits."""
+
+    def _handle_exception(self, error: Exception) -> None:
+        if not self.contain_error(error, "the app"):  # type: ignore[attr-defined]
+            super()._handle_exception(error)  # type: ignore[misc]

@@ -83,6 +83,7 @@ class MainScreen(Screen):
         self._live_painted = 0.0  # monotonic time the live line last changed
         self._ended_at: float | None = None  # on the screen's clock, to stop the elapsed time
         self._exit_message: str | None = None  # printed when the app exits after a failure
+        self._failure: str | None = None  # an internal error the app ends on (abort)
         mode = settings["ui.timestamps"]
         self._stamp_mode = mode if mode != "off" else "offset"
 
@@ -219,14 +220,18 @@ class MainScreen(Screen):
     def session_done(self, code: int, reason: str) -> None:
         """The session is over. A failure ends the app, except a lost microphone: its captions
         stay on screen, to read and save, until q (exit status 1 all the same)."""
+        if self._failure and not code:
+            code, reason = EXIT_FAILED, self._failure
         self.exit_code = code
         self._exit_message = f"captioner: {reason or 'failed'}" if code else None
         stay = bool(code and self.session.audio_error and not self.quitting)
         if stay:
             self.live.set_placeholder(f"{_PLACEHOLDERS[ev.ERROR]}: press q to quit")
-        self.tick()
-        if not stay and (code or self.quitting):
-            self.app.exit(return_code=code, message=self._exit_message)
+        try:
+            self.tick()
+        finally:  # a broken widget must not keep the app from exiting
+            if not stay and (code or self.quitting):
+                self.app.exit(return_code=code, message=self._exit_message)
 
     def on_caption_log_unseen(self, message: CaptionLog.Unseen) -> None:
         label = self.query_one("#new-below", Label)
@@ -247,13 +252,22 @@ class MainScreen(Screen):
             if force:
                 where = self.session.journal_path
                 note = f"; finished turns are in {where}" if where else ""
-                self.app.exit(return_code=EXIT_INTERRUPTED,
-                              message=f"captioner: stopped without waiting for the last turn{note}")
+                code, why = (EXIT_FAILED, self._failure) if self._failure else (EXIT_INTERRUPTED, "stopped")
+                self.app.exit(return_code=code, message=f"captioner: {why} without waiting for the last turn{note}")
             return
         self.quitting = True
         self.live.set_placeholder("finishing the last turn… (ctrl+c again: quit now)")
         self.session.stop()
         self.set_timer(QUIT_TIMEOUT_S, lambda: self.request_quit(force=True))
+
+    def abort(self, reason: str) -> None:
+        """An internal error the app cannot go on with: finish as on q (the last turns, the
+        journal footer), then exit with status 1 and the reason."""
+        self._failure = self._failure or reason
+        if self.exit_code is not None or self.worker is None:
+            self.app.exit(return_code=EXIT_FAILED, message=f"captioner: {self._failure}")
+        else:
+            self.request_quit()
 
     def action_pause(self) -> None:
         if self.exit_code is not None:
