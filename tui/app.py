@@ -53,6 +53,7 @@ class CaptionerApp(textual_hacks.RoutedErrors, App[None]):
         self._exit_asked = False  # the app itself called exit()
         self.error_guard = ErrorGuard(self._error_toast, self.abort)
         textual_hacks.contain_handler_errors()
+        textual_hacks.ignore_presses_on_removed_widgets()
 
     def on_mount(self) -> None:
         try:

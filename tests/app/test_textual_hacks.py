@@ -42,3 +42,22 @@ def test_a_missing_private_name_takes_the_plain_path(monkeypatch):
     assert textual_hacks.frame_pending(Bare(), Bare())  # so the widget refreshes instead
     assert textual_hacks.visible_widgets(Bare()) is None
     assert textual_hacks.FALLBACKS == {"App._batch_count", "Screen._compositor.visible_widgets"}
+
+
+async def test_a_press_on_a_widget_removed_since_the_last_frame_is_ignored():
+    """Textual 8.2.8 raised AttributeError there (found by tests/e2e/test_monkey.py)."""
+    from textual import events
+    from textual.app import App
+    from textual.widgets import Label
+
+    class Bare(App):
+        def compose(self):
+            yield Label("hello world", id="gone")
+
+    textual_hacks.ignore_presses_on_removed_widgets()
+    app = Bare()
+    async with app.run_test(size=(40, 10)):
+        await app.query_one("#gone").remove()
+        press = events.MouseDown(None, 2, 0, 0, 0, 1, False, False, False, screen_x=2, screen_y=0)
+        app.screen._forward_event(press)  # raised before
+    assert "Screen._forward_event" not in textual_hacks.FALLBACKS
