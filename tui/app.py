@@ -23,7 +23,7 @@ from tui.captioning import EXIT_BAD_INPUT, EXIT_FAILED, RunOptions, SetupError
 from tui.screens.commands import CaptionCommands
 from tui.screens.help import HelpScreen
 from tui.screens.main import SYSTEM_CLOCK, MainScreen
-from tui.ui_errors import ErrorGuard
+from tui.ui_errors import ErrorGuard, closed_screen_race
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,7 @@ class CaptionerApp(textual_hacks.RoutedErrors, App[None]):
         self.error_guard = ErrorGuard(self._error_toast, self.abort)
         textual_hacks.contain_handler_errors()
         textual_hacks.ignore_presses_on_removed_widgets()
+        textual_hacks.dismiss_only_the_top_screen()
 
     def on_mount(self) -> None:
         try:
@@ -99,6 +100,9 @@ class CaptionerApp(textual_hacks.RoutedErrors, App[None]):
         """An unhandled exception anywhere in the UI (textual_hacks routes them here)."""
         if not self.contain_errors:
             return False
+        if closed_screen_race(error):
+            log.warning("a background task of a closed dialog failed (Textual): %s", error)
+            return True
         self.error_guard.handle(error, where, fatal)
         return True
 

@@ -211,3 +211,29 @@ def ignore_presses_on_removed_widgets() -> None:
         return
     if not getattr(original, "captioner_guard", False):
         Screen._forward_event = _forward_guard(original)  # type: ignore[method-assign]
+
+
+def _dismiss_guard(original):
+    from textual.await_complete import AwaitComplete
+
+    def dismiss(self, result=None):
+        try:
+            top = self.app.screen_stack[-1]
+        except Exception:  # noqa: BLE001 - no app or no stack: Textual decides
+            top = self
+        if top is not self:
+            return AwaitComplete.nothing()  # dismissed already: popping again took the screen below
+        return original(self, result)
+
+    dismiss.captioner_guard = True  # type: ignore[attr-defined]
+    return dismiss
+
+
+def dismiss_only_the_top_screen() -> None:
+    """Textual 8.2.8's Screen.dismiss pops the top screen, whichever it is: the command palette
+    dismissed twice (two clicks on its background before it is gone) popped the captioning
+    screen too, then failed with ScreenStackError (found by the monkey test)."""
+    from textual.screen import Screen
+
+    if not getattr(Screen.dismiss, "captioner_guard", False):
+        Screen.dismiss = _dismiss_guard(Screen.dismiss)  # type: ignore[method-assign]

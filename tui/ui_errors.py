@@ -30,6 +30,15 @@ def log_file() -> str | None:
     return None
 
 
+def closed_screen_race(error: BaseException) -> bool:
+    """A worker's query found its widgets gone: the command palette's search still running as
+    it closes (Textual 8.2.8, found by the monkey test). Nothing is broken; not worth a toast."""
+    from textual.css.query import NoMatches
+    from textual.worker import WorkerFailed
+
+    return isinstance(error, WorkerFailed) and isinstance(error.error, NoMatches)
+
+
 def summary(error: BaseException) -> str:
     text = str(error).strip().splitlines()
     return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__

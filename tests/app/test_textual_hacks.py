@@ -61,3 +61,21 @@ async def test_a_press_on_a_widget_removed_since_the_last_frame_is_ignored():
         press = events.MouseDown(None, 2, 0, 0, 0, 1, False, False, False, screen_x=2, screen_y=0)
         app.screen._forward_event(press)  # raised before
     assert "Screen._forward_event" not in textual_hacks.FALLBACKS
+
+
+async def test_a_screen_dismissed_twice_leaves_the_screen_below_alone():
+    """The command palette clicked twice on its background popped the main screen too."""
+    from textual.app import App
+    from textual.screen import ModalScreen, Screen
+
+    textual_hacks.dismiss_only_the_top_screen()
+    app = App()
+    async with app.run_test() as pilot:
+        main, dialog = Screen(), ModalScreen()
+        await app.push_screen(main)
+        await app.push_screen(dialog)
+        dialog.dismiss()
+        await pilot.pause()
+        dialog.dismiss()
+        await pilot.pause()
+        assert app.screen is main

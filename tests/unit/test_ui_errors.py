@@ -58,3 +58,14 @@ def test_an_error_while_reporting_one_is_only_logged():
     g = ErrorGuard(failing_toast, aborts.append, Clock())
     g.handle(RuntimeError("first"), "widget")
     assert len(toasts) == 1 and g.count == 2 and aborts == []
+
+
+def test_a_worker_that_finds_its_closed_dialog_gone_is_not_an_error():
+    from textual.css.query import NoMatches
+    from textual.worker import WorkerFailed
+
+    from tui.ui_errors import closed_screen_race
+
+    assert closed_screen_race(WorkerFailed(NoMatches("No nodes match 'CommandList'")))
+    assert not closed_screen_race(WorkerFailed(KeyError("x")))
+    assert not closed_screen_race(NoMatches("in a handler"))
