@@ -61,7 +61,9 @@ FATAL_CODES = frozenset({1008, 3006, 3009})
 
 def describe_close(code: int | None, reason: str = "") -> str:
     """One line for a person: what the code means plus the server's reason."""
-    advice = CLOSE_ADVICE.get(code or 0, "connection closed")
+    if code is None:  # no close frame: the reason is the whole story (tui.core.stream.failures)
+        return reason or "connection closed"
+    advice = CLOSE_ADVICE.get(code, "closed by the server")
     if reason and reason != CLOSE_REASON_LONG:
         return f"{advice} ({code}: {reason})"
     return f"{advice} ({code})" if code else advice
