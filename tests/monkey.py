@@ -183,7 +183,8 @@ class Monkey:
             first = next(x for x in term.log_text().splitlines() if "internal error" in x)
             self.fail(f"an internal error: {first}")
             return term
-        self._collect(screen)
+        if self.result.events % 5 == 0:
+            self._collect(screen, term.screen())
         if term.exited():
             if not self._asked_quit(term):
                 return term
@@ -205,10 +206,13 @@ class Monkey:
         self.result.quits += 1
         return True
 
-    def _collect(self, screen: str) -> None:
+    def _collect(self, screen: str, again: str) -> None:
+        """Turns on the screen; only rows the same in two captures (not one caught mid-frame)."""
         if self.storm.width < 60:
             return  # narrow: turns wrap and cut, compare only wide screens
-        for row in screen.splitlines():
+        for row, same in zip(screen.splitlines(), again.splitlines()):
+            if row != same:
+                continue
             match = TURN_ROW.match(row)
             if not match or match.group(1).startswith("──"):
                 continue  # not a turn, or a pause marker
