@@ -55,6 +55,7 @@ class CaptionerApp(textual_hacks.RoutedErrors, App[None]):
         textual_hacks.contain_handler_errors()
         textual_hacks.ignore_presses_on_removed_widgets()
         textual_hacks.dismiss_only_the_top_screen()
+        textual_hacks.ignore_clicks_on_stale_options()
 
     def on_mount(self) -> None:
         try:

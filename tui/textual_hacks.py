@@ -237,3 +237,27 @@ def dismiss_only_the_top_screen() -> None:
 
     if not getattr(Screen.dismiss, "captioner_guard", False):
         Screen.dismiss = _dismiss_guard(Screen.dismiss)  # type: ignore[method-assign]
+
+
+def _option_click_guard(original):
+    async def _on_click(self, event) -> None:
+        option = event.style.meta.get("option")
+        if option is not None and not 0 <= option < self.option_count:
+            return  # the list changed since the frame that was clicked
+        await original(self, event)
+
+    _on_click.captioner_guard = True  # type: ignore[attr-defined]
+    return _on_click
+
+
+def ignore_clicks_on_stale_options() -> None:
+    """Textual 8.2.8's OptionList takes the clicked option's index from the last frame: a click
+    as the command palette refills its list raised IndexError (found by the monkey test)."""
+    from textual.widgets import OptionList
+
+    original = getattr(OptionList, "_on_click", None)
+    if original is None:
+        _fallback("OptionList._on_click")
+        return
+    if not getattr(original, "captioner_guard", False):
+        OptionList._on_click = _option_click_guard(original)  # type: ignore[method-assign]

@@ -79,3 +79,28 @@ async def test_a_screen_dismissed_twice_leaves_the_screen_below_alone():
         dialog.dismiss()
         await pilot.pause()
         assert app.screen is main
+
+
+async def test_a_click_on_an_option_gone_since_the_last_frame_is_ignored():
+    """The palette's list refilled under a click: IndexError before (monkey seed 618)."""
+    from rich.style import Style
+    from textual import events
+    from textual.app import App
+    from textual.widgets import OptionList
+
+    class Options(App):
+        def compose(self):
+            yield OptionList("one", "two", "three")
+
+    textual_hacks.ignore_clicks_on_stale_options()
+    app = Options()
+    async with app.run_test() as pilot:
+        options = app.query_one(OptionList)
+        options.clear_options()
+        click = events.Click(options, 1, 2, 0, 0, 1, False, False, False, style=Style(meta={"option": 2}))
+        await options._on_click(click)  # raised IndexError before
+        options.add_option("four")
+        await pilot.pause()
+        await options._on_click(events.Click(options, 1, 0, 0, 0, 1, False, False, False,
+                                             style=Style(meta={"option": 0})))
+        assert options.highlighted == 0  # a click on a real option still selects it
