@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import logging
 import os
 import signal
 import sys
@@ -16,15 +17,19 @@ from textual.app import App
 from textual.binding import Binding
 from textual.messages import ExitApp
 
+from tui import textual_hacks
 from tui.config import Settings
-from tui.captioning import EXIT_BAD_INPUT, RunOptions, SetupError
+from tui.captioning import EXIT_BAD_INPUT, EXIT_FAILED, RunOptions, SetupError
 from tui.early_start import Started
 from tui.screens.commands import CaptionCommands
 from tui.screens.help import HelpScreen
 from tui.screens.main import SYSTEM_CLOCK, MainScreen
+from tui.ui_errors import ErrorGuard, closed_screen_race
+
+log = logging.getLogger(__name__)
 
 
-class CaptionerApp(App[None]):
+class CaptionerApp(textual_hacks.RoutedErrors, App[None]):
     CSS_PATH = "captioner.tcss"
     TITLE = "captioner"
     COMMANDS = App.COMMANDS | {CaptionCommands}
@@ -33,6 +38,9 @@ class CaptionerApp(App[None]):
         Binding("ctrl+c", "interrupt", "Quit (twice: now)", show=False, priority=True, id="interrupt"),
         Binding("question_mark,f1", "help", "Help", id="help"),
     ]
+    #: A bug in a handler is logged and shown, and captioning goes on (tui.ui_errors).
+    #: tests/app turn this off, so that a bug there fails the test with its traceback.
+    contain_errors = True
 
     def __init__(self, settings: Settings, options: RunOptions | None = None, *, autostart: bool = True,
                  clock: SimpleNamespace = SYSTEM_CLOCK, started: Started | None = None) -> None:
@@ -45,6 +53,11 @@ class CaptionerApp(App[None]):
         self.keymap_errors: list[str] = []
         self._signals: list[int] = []
         self._exit_asked = False  # the app itself called exit()
+        self.error_guard = ErrorGuard(self._error_toast, self.abort)
+        textual_hacks.contain_handler_errors()
+        textual_hacks.ignore_presses_on_removed_widgets()
+        textual_hacks.dismiss_only_the_top_screen()
+        textual_hacks.ignore_clicks_on_stale_options()
 
     def on_mount(self) -> None:
         try:
@@ -84,6 +97,31 @@ class CaptionerApp(App[None]):
             rows.append((keys, b.description, b.id or ""))
         rows.append(("ctrl+p", "Command palette (everything else)", ""))
         return rows
+
+    # ---------------------------------------------------------------- errors
+
+    def contain_error(self, error: Exception, where: str, fatal: bool = False) -> bool:
+        """An unhandled exception anywhere in the UI (textual_hacks routes them here)."""
+        if not self.contain_errors:
+            return False
+        if closed_screen_race(error):
+            log.warning("a background task of a closed dialog failed (Textual): %s", error)
+            return True
+        self.error_guard.handle(error, where, fatal)
+        return True
+
+    def _error_toast(self, text: str) -> None:
+        self.notify(text, title="Internal error", severity="error", markup=False, timeout=10)
+
+    def abort(self, reason: str) -> None:
+        """End the app because of an internal error: cleanly, exit status 1, one line."""
+        try:
+            if self.main is not None and self.main.is_attached:
+                self.main.abort(reason)
+                return
+        except Exception:  # noqa: BLE001 - the screen is too broken to finish: exit now
+            log.exception("the captioning screen could not finish")
+        self.exit(return_code=EXIT_FAILED, message=f"captioner: {reason}")
 
     # --------------------------------------------------------------- signals
 

@@ -70,7 +70,8 @@ class HeadlessPrinter:
                 self.out.flush()
             case ev.Notice(level="error" | "warning", text=text):
                 self.err.write(f"captioner: {text}\n")
-            case ev.StateChanged(state=ev.RECONNECTING, detail=detail, attempt=n) if n:
+            case ev.StateChanged(state=ev.RECONNECTING, detail=detail, attempt=n) if n and detail:
+                # One line per retry: the state change that starts the attempt has no reason.
                 self.err.write(f"captioner: reconnecting (attempt {n}): {detail}\n")
             case ev.MarkerAdded(marker=m) if m.kind == "gap":
                 self.err.write(f"captioner: {m.duration_ms / 1000:.1f} s of audio lost: {m.detail}\n")

@@ -127,3 +127,137 @@ def prompt_screen_updates(screen) -> None:
         return  # not mounted yet
     if _has(timer, "_skip", "Timer"):
         timer._skip = False
+
+
+# ------------------------------------------------------------------ errors
+
+
+def _dispatch_guard(original):
+    """Textual ends a widget's message loop, and then the app, at the first exception in a
+    handler (MessagePump._process_messages_loop). This wrapper offers the error to the app's
+    `contain_error(error, where, fatal)` first; only if that declines does Textual see it.
+    An error in Compose or Mount is fatal: a widget that failed to build is not one to go on
+    with (the app then ends cleanly)."""
+    from asyncio import CancelledError
+
+    from textual import events
+
+    async def _dispatch_message(self, message) -> None:
+        try:
+            await original(self, message)
+        except CancelledError:
+            raise
+        except Exception as error:
+            try:
+                contain = getattr(self.app, "contain_error", None)
+            except Exception:  # noqa: BLE001 - no active app: Textual's own handling
+                contain = None
+            building = isinstance(message, (events.Compose, events.Mount))
+            where = f"{type(self).__name__} handling {type(message).__name__}"
+            if contain is None or not contain(error, where, fatal=building):
+                raise
+
+    _dispatch_message.captioner_guard = True  # type: ignore[attr-defined]
+    return _dispatch_message
+
+
+def contain_handler_errors() -> None:
+    """Route exceptions in message handlers (keys, mouse, messages, actions) through the app."""
+    from textual.app import App
+    from textual.message_pump import MessagePump
+
+    _has(App, "_handle_exception", "App")  # RoutedErrors overrides it
+    original = getattr(MessagePump, "_dispatch_message", None)
+    if original is None:
+        _fallback("MessagePump._dispatch_message")
+        return
+    if not getattr(original, "captioner_guard", False):
+        MessagePump._dispatch_message = _dispatch_guard(original)  # type: ignore[method-assign]
+
+
+class RoutedErrors:
+    """App mixin: every other unhandled exception (timers, callbacks, layout, rendering, a
+    worker) goes to `contain_error(error, where)` before Textual's App._handle_exception,
+    which prints a traceback and exits."""
+
+    def _handle_exception(self, error: Exception) -> None:
+        if not self.contain_error(error, "the app"):  # type: ignore[attr-defined]
+            super()._handle_exception(error)  # type: ignore[misc]
+
+
+def _forward_guard(original):
+    from textual import events
+
+    def _forward_event(self, event) -> None:
+        if isinstance(event, events.MouseDown):
+            widget, _ = self.get_widget_and_offset_at(event.x, event.y)
+            if widget is not None and widget is not self and widget.parent is None:
+                return  # removed since the last frame (a toast, a footer key): nothing to press
+        original(self, event)
+
+    _forward_event.captioner_guard = True  # type: ignore[attr-defined]
+    return _forward_event
+
+
+def ignore_presses_on_removed_widgets() -> None:
+    """Textual 8.2.8 raises on a mouse press over a widget removed since the last frame
+    (Screen._forward_event: `container.region` of its parent, None): found by the monkey
+    test, a click as a toast times out or the footer redraws its keys."""
+    from textual.screen import Screen
+
+    original = getattr(Screen, "_forward_event", None)
+    if original is None:
+        _fallback("Screen._forward_event")
+        return
+    if not getattr(original, "captioner_guard", False):
+        Screen._forward_event = _forward_guard(original)  # type: ignore[method-assign]
+
+
+def _dismiss_guard(original):
+    from textual.await_complete import AwaitComplete
+
+    def dismiss(self, result=None):
+        try:
+            top = self.app.screen_stack[-1]
+        except Exception:  # noqa: BLE001 - no app or no stack: Textual decides
+            top = self
+        if top is not self:
+            return AwaitComplete.nothing()  # dismissed already: popping again took the screen below
+        return original(self, result)
+
+    dismiss.captioner_guard = True  # type: ignore[attr-defined]
+    return dismiss
+
+
+def dismiss_only_the_top_screen() -> None:
+    """Textual 8.2.8's Screen.dismiss pops the top screen, whichever it is: the command palette
+    dismissed twice (two clicks on its background before it is gone) popped the captioning
+    screen too, then failed with ScreenStackError (found by the monkey test)."""
+    from textual.screen import Screen
+
+    if not getattr(Screen.dismiss, "captioner_guard", False):
+        Screen.dismiss = _dismiss_guard(Screen.dismiss)  # type: ignore[method-assign]
+
+
+def _option_click_guard(original):
+    async def _on_click(self, event) -> None:
+        option = event.style.meta.get("option")
+        if option is not None and not 0 <= option < self.option_count:
+            return  # the list changed since the frame that was clicked
+        await original(self, event)
+
+    _on_click.captioner_guard = True  # type: ignore[attr-defined]
+    return _on_click
+
+
+def ignore_clicks_on_stale_options() -> None:
+    """Textual 8.2.8's OptionList takes the clicked option's index from the last frame: a click
+    as the command palette refills its list raised IndexError (found by the monkey test)."""
+    from textual.widgets import OptionList
+
+    original = getattr(OptionList, "_on_click", None)
+    if original is None:
+        _fallback("OptionList._on_click")
+        return
+    if not getattr(original, "captioner_guard", False):
+        OptionList._on_click = _option_click_guard(original)  # type: ignore[method-assign]

@@ -103,7 +103,7 @@ async def test_keys_on_the_scrollback(tmp_path):
             await pilot.press("N")
             assert log.current == 0
             await pilot.press("escape")
-            assert not log.query
+            assert not log.search_text
 
             # ctrl+s: default path and format, no dialog
             await pilot.press("ctrl+s")

@@ -42,3 +42,65 @@ def test_a_missing_private_name_takes_the_plain_path(monkeypatch):
     assert textual_hacks.frame_pending(Bare(), Bare())  # so the widget refreshes instead
     assert textual_hacks.visible_widgets(Bare()) is None
     assert textual_hacks.FALLBACKS == {"App._batch_count", "Screen._compositor.visible_widgets"}
+
+
+async def test_a_press_on_a_widget_removed_since_the_last_frame_is_ignored():
+    """Textual 8.2.8 raised AttributeError there (found by tests/e2e/test_monkey.py)."""
+    from textual import events
+    from textual.app import App
+    from textual.widgets import Label
+
+    class Bare(App):
+        def compose(self):
+            yield Label("hello world", id="gone")
+
+    textual_hacks.ignore_presses_on_removed_widgets()
+    app = Bare()
+    async with app.run_test(size=(40, 10)):
+        await app.query_one("#gone").remove()
+        press = events.MouseDown(None, 2, 0, 0, 0, 1, False, False, False, screen_x=2, screen_y=0)
+        app.screen._forward_event(press)  # raised before
+    assert "Screen._forward_event" not in textual_hacks.FALLBACKS
+
+
+async def test_a_screen_dismissed_twice_leaves_the_screen_below_alone():
+    """The command palette clicked twice on its background popped the main screen too."""
+    from textual.app import App
+    from textual.screen import ModalScreen, Screen
+
+    textual_hacks.dismiss_only_the_top_screen()
+    app = App()
+    async with app.run_test() as pilot:
+        main, dialog = Screen(), ModalScreen()
+        await app.push_screen(main)
+        await app.push_screen(dialog)
+        dialog.dismiss()
+        await pilot.pause()
+        dialog.dismiss()
+        await pilot.pause()
+        assert app.screen is main
+
+
+async def test_a_click_on_an_option_gone_since_the_last_frame_is_ignored():
+    """The palette's list refilled under a click: IndexError before (monkey seed 618)."""
+    from rich.style import Style
+    from textual import events
+    from textual.app import App
+    from textual.widgets import OptionList
+
+    class Options(App):
+        def compose(self):
+            yield OptionList("one", "two", "three")
+
+    textual_hacks.ignore_clicks_on_stale_options()
+    app = Options()
+    async with app.run_test() as pilot:
+        options = app.query_one(OptionList)
+        options.clear_options()
+        click = events.Click(options, 1, 2, 0, 0, 1, False, False, False, style=Style(meta={"option": 2}))
+        await options._on_click(click)  # raised IndexError before
+        options.add_option("four")
+        await pilot.pause()
+        await options._on_click(events.Click(options, 1, 0, 0, 0, 1, False, False, False,
+                                             style=Style(meta={"option": 0})))
+        assert options.highlighted == 0  # a click on a real option still selects it

@@ -29,7 +29,7 @@ from tui.config import Settings
 from tui.core.stream import events as ev
 from tui.core.transcript.exports import ExportError
 from tui.call import make_session
-from tui.captioning import RunOptions
+from tui.captioning import EXIT_FAILED, RunOptions
 from tui.core.transcript.model import FinalTurn
 from tui.early_start import Started
 from tui.screens.captions import CaptionScreen
@@ -101,6 +101,7 @@ class MainScreen(Screen):
         self._live_later: asyncio.TimerHandle | None = None  # a deferred repaint of the live line
         self._ended_at: float | None = None  # on the screen's clock, to stop the elapsed time
         self._exit_message: str | None = None  # printed when the app exits after a failure
+        self._failure: str | None = None  # an internal error the app ends on (abort)
         mode = settings["ui.timestamps"]
         self._stamp_mode = mode if mode != "off" else "offset"
 
@@ -306,14 +307,18 @@ class MainScreen(Screen):
     def session_done(self, code: int, reason: str) -> None:
         """The session is over. A failure ends the app, except a lost microphone: its captions
         stay on screen, to read and save, until q (exit status 1 all the same)."""
+        if self._failure and not code:
+            code, reason = EXIT_FAILED, self._failure
         self.exit_code = code
         self._exit_message = f"captioner: {reason or 'failed'}" if code else None
         stay = bool(code and self.session.audio_error and not self.quitting)
         if stay:
             self.live.set_placeholder(f"{_PLACEHOLDERS[ev.ERROR]}: press q to quit")
-        self.tick()
-        if not stay and (code or self.quitting):
-            self.app.exit(return_code=code, message=self._exit_message)
+        try:
+            self.tick()
+        finally:  # a broken widget must not keep the app from exiting
+            if not stay and (code or self.quitting):
+                self.app.exit(return_code=code, message=self._exit_message)
 
     def on_caption_log_unseen(self, message: CaptionLog.Unseen) -> None:
         label = self.query_one("#new-below", Label)
@@ -334,13 +339,22 @@ class MainScreen(Screen):
             if force:
                 where = self.session.journal_path
                 note = f"; finished turns are in {where}" if where else ""
-                self.app.exit(return_code=EXIT_INTERRUPTED,
-                              message=f"captioner: stopped without waiting for the last turn{note}")
+                code, why = (EXIT_FAILED, self._failure) if self._failure else (EXIT_INTERRUPTED, "stopped")
+                self.app.exit(return_code=code, message=f"captioner: {why} without waiting for the last turn{note}")
             return
         self.quitting = True
         self.live.set_placeholder("finishing the last turn… (ctrl+c again: quit now)")
         self.session.stop()
         self.set_timer(QUIT_TIMEOUT_S, lambda: self.request_quit(force=True))
+
+    def abort(self, reason: str) -> None:
+        """An internal error the app cannot go on with: finish as on q (the last turns, the
+        journal footer), then exit with status 1 and the reason."""
+        self._failure = self._failure or reason
+        if self.exit_code is not None or self.worker is None:
+            self.app.exit(return_code=EXIT_FAILED, message=f"captioner: {self._failure}")
+        else:
+            self.request_quit()
 
     def action_pause(self) -> None:
         if self.exit_code is not None:
@@ -414,21 +428,21 @@ class MainScreen(Screen):
     def action_cancel_search(self) -> None:
         if self.query_one("#search").display:
             self._close_search_input()
-        elif self.log_view.query:
+        elif self.log_view.search_text:
             self.log_view.search("")
             self.query_one("#search-status", Label).update("")
 
     def _step_match(self, older: bool) -> None:
         log = self.log_view
-        if not log.query:
+        if not log.search_text:
             self.notify("Search first with /", severity="warning")
             return
         at = log.next_match(older)
         status = self.query_one("#search-status", Label)
         if at is None:
-            status.update(f"no match for “{log.query}”")
+            status.update(f"no match for “{log.search_text}”")
         else:
-            status.update(f"match {at} of {len(log.matches)} for “{log.query}”: n older, N newer")
+            status.update(f"match {at} of {len(log.matches)} for “{log.search_text}”: n older, N newer")
 
     def action_next_match(self) -> None:
         self._step_match(older=True)

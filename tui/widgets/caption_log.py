@@ -13,7 +13,8 @@ from dataclasses import dataclass
 
 from rich.style import Style
 from rich.text import Text
-from textual.geometry import Size
+from textual import events
+from textual.geometry import Offset, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.selection import Selection
@@ -83,8 +84,8 @@ class CaptionLog(ScrollView, can_focus=True):
         self._rewrap_due = False
         self.following = True
         self.unseen = 0
-        self.query = ""
-        self.matches: list[int] = []  # serials of entries that match the query
+        self.search_text = ""  # not `query`: that is DOMNode.query(), which Textual calls
+        self.matches: list[int] = []  # serials of entries that match search_text
         self.current: int | None = None  # serial of the current match
         self.speaker_names: dict[str, str] = {}  # label -> name a person gave
         self.sources: dict[str, str] = {}  # source -> name, when two sources are captioned
@@ -111,7 +112,7 @@ class CaptionLog(ScrollView, can_focus=True):
         while len(self.rows) > self.max_entries:
             removed += len(self.rows.popleft().lines)
             self.dropped += 1
-        if self.query and self._matches(entry):
+        if self.search_text and self._matches(entry):
             self.matches.append(serial)
         self.matches = [s for s in self.matches if s >= self.dropped]
         if self.current is not None and self.current < self.dropped:
@@ -153,11 +154,11 @@ class CaptionLog(ScrollView, can_focus=True):
     # ---------------------------------------------------------------- search
 
     def _matches(self, entry: FinalTurn | Marker) -> bool:
-        return isinstance(entry, FinalTurn) and self.query.casefold() in entry.text.casefold()
+        return isinstance(entry, FinalTurn) and self.search_text.casefold() in entry.text.casefold()
 
     def search(self, query: str) -> int:
         """Highlight matches of query and go to the newest; returns how many entries match."""
-        self.query = query
+        self.search_text = query
         self.matches = [self.dropped + i for i, r in enumerate(self.rows)
                         if query and self._matches(r.entry)]
         self.current = self.matches[-1] if self.matches else None
@@ -236,10 +237,10 @@ class CaptionLog(ScrollView, can_focus=True):
             body = self._voices(text, entry, row or _Row(entry, []))
             body_start = len(text.plain)
             text.append(body)
-            if self.query:
+            if self.search_text:
                 cls = "caption-log--current-match" if serial == self.current else "caption-log--match"
                 hl: Style = style(cls, partial=True)
-                pattern = re.compile(re.escape(self.query), re.IGNORECASE)
+                pattern = re.compile(re.escape(self.search_text), re.IGNORECASE)
                 for m in pattern.finditer(body):
                     text.stylize(hl, body_start + m.start(), body_start + m.end())
         lines = list(text.wrap(self.app.console, width, overflow="fold"))
@@ -358,6 +359,21 @@ class CaptionLog(ScrollView, can_focus=True):
     def get_selection(self, selection: Selection) -> tuple[str, str] | None:
         text = "\n".join(line.plain for row in self.rows for line in row.lines)
         return selection.extract(text), "\n"
+
+    def on_click(self, event: events.Click) -> None:
+        """A double-click selects the turn under the pointer (Textual's default: the whole log)."""
+        if event.chain != 2 or not self.allow_select:
+            return
+        event.prevent_default()
+        at = event.get_content_offset(self)
+        y = round(self.scroll_y) + (at.y if at is not None else self._total)
+        pos = self._entry_at(y)
+        if pos is None or y >= self._total:
+            self.screen.clear_selection()  # below the last turn: nothing
+            return
+        first, last = self._starts[pos], self._starts[pos] + len(self.rows[pos].lines) - 1
+        end = Offset(len(self.rows[pos].lines[-1].plain), last)
+        self.screen.selections = {self: Selection(Offset(0, first), end)}
 
     def selection_updated(self, selection: Selection | None) -> None:
         self._cache.clear()

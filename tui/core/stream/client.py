@@ -28,6 +28,8 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus, InvalidURI
 from tui.core.stream import events as ev
 from tui.core.stream import protocol as p
 from tui.core.audio.source import Frame
+from tui.core.stream import rollover as ro
+from tui.core.stream.failures import connect_failure
 from tui.core.stream.timeline import SessionClock
 from tui.core.transcript.model import FinalTurn, Marker
 from tui.core.stream.assembly import TurnAssembler
@@ -40,10 +42,6 @@ BACKOFF_MAX_S = 8.0
 # 6.2); stay under it, with a head start so catching up begins at once.
 CATCHUP_RATE = 1.2
 CATCHUP_LEAD_MS = 10_000.0
-# Rollover to a new session this long before the service's session limit, preferably at a
-# silence between turns; this close to the limit, mid-turn (the new session re-hears it).
-ROLLOVER_LEAD_S = 60.0
-ROLLOVER_HARD_S = 5.0
 # Errors that a new session fixes: no need to alarm the user beyond "reconnecting".
 RECOVERABLE_CODES = frozenset({1011, 3005, 3007, 3008})
 
@@ -157,6 +155,7 @@ class _Live:
     expires_at: float | None = None
     began_at: float = 0.0
     handoff: asyncio.Event = field(default_factory=asyncio.Event)
+    after_rollover: bool = False  # took over from a session that rolled over: no burst
 
 
 async def ws_send_quietly(ws: ClientConnection, data: str | bytes) -> None:
@@ -200,6 +199,9 @@ class StreamingClient:
         self.audio_seconds = 0.0
         self.session_seconds = 0.0
         self._due_times: deque[tuple[float, float, float]] = deque(maxlen=1200)  # t0, t1, due
+        self._quiet = ro.QuietTracker(self._bpms)
+        self._rolled_over = False  # the next session takes over from a rollover
+        self.rollovers: list[str] = []  # each planned rollover: ro.PAUSE or ro.DEADLINE
 
     # ----------------------------------------------------------------- commands
 
@@ -270,6 +272,7 @@ class StreamingClient:
         self._unsent += 1
         dur = len(frame.pcm) / self._bpms
         self._due_times.append((frame.t0_ms, frame.t0_ms + dur, frame.due))
+        self._quiet.add(frame.pcm, frame.t0_ms)
         while self._frames and self._span_ms() > self._buffer_ms and self._unsent < len(self._frames):
             self._frames.popleft()  # sent long ago and still not final: oldest goes first
         if self._span_ms() > self._buffer_ms:
@@ -308,7 +311,7 @@ class StreamingClient:
             outcome = await self._one_session(attempt)
             ever_began = ever_began or outcome.began
             if outcome.handoff:
-                attempt, failing_since = 0, None
+                attempt, failing_since, self._rolled_over = 0, None, True
                 continue
             if outcome.clean and self._suspended and not self._ending():
                 if not await self._wait_for_resume():
@@ -323,7 +326,8 @@ class StreamingClient:
             if outcome.code in p.FATAL_CODES:
                 raise StreamError(detail, outcome.code)
             if not ever_began and attempt >= 4:
-                raise StreamError(f"cannot connect to {self.conn.host}: {detail}", outcome.code)
+                where = "" if self.conn.host in detail else f" to {self.conn.host}"
+                raise StreamError(f"cannot connect{where}: {detail}", outcome.code)
             if self._ending():
                 tries_after_end += 1
                 if tries_after_end > 2:
@@ -385,14 +389,16 @@ class StreamingClient:
         except InvalidStatus as exc:
             status = exc.response.status_code
             outcome.code = p.UNAUTHORIZED if status in (401, 403) else None
-            outcome.reason = f"HTTP {status}"
+            outcome.reason = f"HTTP {status}" if outcome.code else connect_failure(exc, self.conn.host)
             return outcome
         except (OSError, asyncio.TimeoutError, InvalidURI, websockets.InvalidHandshake) as exc:
-            outcome.reason = str(exc) or type(exc).__name__
+            outcome.reason = connect_failure(exc, self.conn.host, self.conn.open_timeout,
+                                             tls=self.conn.url.startswith("wss:"))
             return outcome
         clock = SessionClock()
         live = _Live(ws, clock, TurnAssembler(clock, self.conn.format_turns, self._new_index,
                                               self._partial, self._final), outcome)
+        live.after_rollover, self._rolled_over = self._rolled_over, False
         self._live = live
         receiver = asyncio.create_task(self._receive(live))
         sender = asyncio.create_task(self._send_audio(live))
@@ -551,7 +557,7 @@ class StreamingClient:
                 await self._wait_for_frames(live)
                 continue
             frame = self._frames[len(self._frames) - self._unsent]
-            await self._pace(clock, started)
+            await self._pace(live, started)
             pcm = frame.pcm if len(frame.pcm) >= min_bytes else frame.pcm.ljust(min_bytes, b"\0")
             await ws.send(pcm)
             if self.trace is not None:
@@ -567,22 +573,27 @@ class StreamingClient:
             pass
 
     def _rollover_now(self, live: "_Live") -> bool:
-        """Time to move to a fresh session: close to expiry, preferably between turns."""
+        """Time to move to a fresh session: close to expiry, at a pause (tui/core/stream/rollover.py)."""
         if not (self.conn.rollover and live.expires_at) or live.handoff.is_set():
             return False
-        now = time.time()
-        length = live.expires_at - live.began_at
-        lead = min(ROLLOVER_LEAD_S, max(2.0, 0.1 * length))
-        left = live.expires_at - now
-        if left > lead or now - live.began_at < length / 2:
-            return False  # not yet; and never churn through very short sessions
-        return not live.assembler.open_turn or left < ROLLOVER_HARD_S
+        due = ro.rollover_due(time.time(), live.began_at, live.expires_at, live.assembler.open_turn,
+                              self._quiet.quiet_ms)
+        if due is not None:
+            self.rollovers.append(due)
+            log.info("rollover at a %s (%.0f ms quiet)", due, self._quiet.quiet_ms)
+        return due is not None
 
-    async def _pace(self, clock: SessionClock, started: float) -> None:
-        rate = self.conn.catchup_rate
-        allowed = (time.monotonic() - started) * 1000.0 * rate + self.conn.catchup_lead_ms
-        if clock.sent_ms > allowed:
-            await asyncio.sleep((clock.sent_ms - allowed) / 1000.0 / rate)
+    async def _pace(self, live: "_Live", started: float) -> None:
+        """Backlog pacing. After a reconnect, catch up with a head start; after a planned
+        rollover the backlog is short and is sent with no head start, at most the rate the
+        service tolerates (or a little faster than the input itself, for a sped-up file)."""
+        rate, lead = self.conn.catchup_rate, self.conn.catchup_lead_ms
+        if live.after_rollover:
+            rate = min(rate, max(CATCHUP_RATE, 1.25 * ro.input_rate(self._due_times)))
+            lead = float(self.chunk_ms)
+        allowed = (time.monotonic() - started) * 1000.0 * rate + lead
+        if live.clock.sent_ms > allowed:
+            await asyncio.sleep((live.clock.sent_ms - allowed) / 1000.0 / rate)
 
     def _covered(self, live: "_Live") -> None:
         """Drop frames that final turns have covered: they never need sending again."""

@@ -93,7 +93,9 @@ INACTIVITY_ADVICE = "the service closed the session after no audio for inactivit
 
 def describe_close(code: int | None, reason: str = "") -> str:
     """One line for a person: what the code means plus the server's reason."""
-    advice = CLOSE_ADVICE.get(code or 0, "connection closed")
+    if code is None:  # no close frame: the reason is the whole story (tui.core.stream.failures)
+        return reason or "connection closed"
+    advice = CLOSE_ADVICE.get(code, "closed by the server")
     if code == BAD_INPUT and "inactivity" in reason.lower():
         advice = INACTIVITY_ADVICE  # 3006 also covers the inactivity timeout (addendum 5)
     if reason and reason != CLOSE_REASON_LONG:
