@@ -180,6 +180,23 @@ async def test_quit_while_live_waits_for_the_last_turn(tmp_path):
     assert [t.text for t in journal.turns] == [t.text for t in turns]
 
 
+async def test_a_hang_up_ends_the_app_even_when_the_live_line_is_gone(tmp_path, monkeypatch):
+    """SIGHUP (a dropped SSH session) quits as q does; a screen that lost its live line (a
+    monkey run found this) once made the quit raise before it stopped the session, and the
+    app ran on forever with no terminal."""
+    monkeypatch.setattr(CaptionerApp, "contain_errors", True)  # as in the real app
+    async with scripted_server() as server:
+        app = CaptionerApp(settings_for(tmp_path, server.url), options_for(tmp_path, seconds=20, speed=1))
+        async with app.run_test(size=SIZE) as pilot:
+            await wait_for(pilot, lambda: app.main.session.transcript.turns, what="a final")
+            await app.main.live.remove()
+            os.kill(os.getpid(), signal.SIGHUP)
+            await wait_for(pilot, lambda: app.return_code is not None, what="exit after SIGHUP")
+        assert app.return_code == 0
+    journal = read_journal(app.main.session.journal_path)
+    assert journal.footer is not None and journal.turns
+
+
 async def test_second_ctrl_c_forces_exit_and_keeps_the_journal(tmp_path):
     async with scripted_server(faults=Faults(ignore_terminate=True)) as server:
         app = CaptionerApp(settings_for(tmp_path, server.url), options_for(tmp_path, seconds=20, speed=2))

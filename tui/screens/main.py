@@ -343,9 +343,13 @@ class MainScreen(Screen):
                 self.app.exit(return_code=code, message=f"captioner: {why} without waiting for the last turn{note}")
             return
         self.quitting = True
-        self.live.set_placeholder("finishing the last turn… (ctrl+c again: quit now)")
+        # Stop first: nothing on screen may keep a quit (or a hang-up) from ending the app.
         self.session.stop()
         self.set_timer(QUIT_TIMEOUT_S, lambda: self.request_quit(force=True))
+        try:
+            self.live.set_placeholder("finishing the last turn… (ctrl+c again: quit now)")
+        except NoMatches:
+            pass  # the screen is not composed yet, or is going
 
     def abort(self, reason: str) -> None:
         """An internal error the app cannot go on with: finish as on q (the last turns, the
