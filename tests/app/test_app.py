@@ -191,6 +191,7 @@ async def test_a_hang_up_ends_the_app_even_when_the_live_line_is_gone(tmp_path, 
             await wait_for(pilot, lambda: app.main.session.transcript.turns, what="a final")
             await app.main.live.remove()
             os.kill(os.getpid(), signal.SIGHUP)
+            await wait_for(pilot, lambda: app.main.session.source.stopped, timeout=5, what="capture stopped")
             await wait_for(pilot, lambda: app.return_code is not None, what="exit after SIGHUP")
         assert app.return_code == 0
     journal = read_journal(app.main.session.journal_path)
@@ -252,6 +253,7 @@ async def test_sighup_stops_flushes_and_exits(tmp_path):
         async with app.run_test(size=SIZE) as pilot:
             await wait_for(pilot, lambda: app.main.session.transcript.turns, what="a final")
             os.kill(os.getpid(), signal.SIGHUP)
+            await wait_for(pilot, lambda: app.main.session.source.stopped, timeout=5, what="capture stopped")
             await wait_for(pilot, lambda: app.return_code is not None, what="exit after SIGHUP")
         assert app.return_code == 0
     journal = read_journal(app.main.session.journal_path)
