@@ -61,8 +61,13 @@ class Browser:
              "--remote-debugging-port=0", "--window-size=1200,800", "about:blank"],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         port_file = profile / "DevToolsActivePort"
-        wait_for(lambda: port_file.exists() and port_file.read_text().strip() or self._died(), 20,
-                 "chromium's DevTools port")
+        try:  # a first start on a new machine builds caches: 20 s was seen to be too short
+            wait_for(lambda: port_file.exists() and port_file.read_text().strip() or self._died(), 90,
+                     "chromium's DevTools port")
+        except BaseException:
+            self.proc.kill()  # never leave a browser behind
+            self.proc.wait()
+            raise
         self.port = int(port_file.read_text().split()[0])
 
     def _died(self) -> bool:

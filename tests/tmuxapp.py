@@ -10,22 +10,12 @@ from __future__ import annotations
 import shlex
 import subprocess
 import sys
-import time
 import uuid
 from pathlib import Path
 
+from e2e import wait_for as wait_until  # noqa: F401 - for the monkey and tmux tests
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def wait_until(predicate, timeout: float, what: str, step: float = 0.1):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        time.sleep(step)
 
 
 class TmuxApp:

@@ -145,7 +145,7 @@ async def test_unreachable_server_fails_with_clear_message(tmp_path):
     settings = settings_for(tmp_path, "ws://127.0.0.1:9/v3/ws")
     code, events, _ = await run_session(tmp_path, settings, write_wav(tmp_path / "a.wav", 3000))
     assert code == 1
-    assert "cannot connect to 127.0.0.1:9" in events.of(ev.StateChanged)[-1].detail
+    assert events.of(ev.StateChanged)[-1].detail == "cannot connect: connection refused by 127.0.0.1:9 (nothing listening there?)"
 
 
 async def _frames(n, ms=50):

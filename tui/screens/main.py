@@ -162,7 +162,16 @@ class MainScreen(Screen):
     # ------------------------------------------------------------ from core
 
     def session_event(self, event: ev.Event) -> None:
-        """The session's callback (in the app's loop): store partials, post everything else."""
+        """The session's callback (in the app's loop). It paints the meter and the live line
+        itself, so a bug in a widget would raise inside the session: contain it here."""
+        try:
+            self._take_event(event)
+        except Exception as exc:  # noqa: BLE001 - a UI bug must not end the captioning
+            if not self.app.contain_error(exc, f"MainScreen painting {type(event).__name__}"):
+                raise
+
+    def _take_event(self, event: ev.Event) -> None:
+        """Store partials (painted at once or soon), repaint on frames, post everything else."""
         if isinstance(event, ev.LevelsChanged):
             self._on_frame()
             return

@@ -178,8 +178,9 @@ class SystemAudioSource(MicSource):
     def _fill_gap(self) -> None:
         """Silence for the time the output was gone: this source's timeline stays the clock's."""
         now = time.monotonic()
-        if self._held:
-            self._push((np.concatenate(self._held), now))
+        if self._held:  # raw float32 blocks, as MicSource._callback holds them
+            block = np.frombuffer(b"".join(self._held), np.float32).reshape(-1, self._channels)
+            self._push((block, now))
             self._held = []
         if self._gone_at is not None:
             samples = int((now - self._gone_at) * self.device_rate)
