@@ -29,7 +29,7 @@ from tui.core.audio.levels import block_levels
 from tui.core.audio.source import Frame
 from tui.core.stream.client import StreamError
 from tui.core.transcript.echo import EchoDetector
-from tui.core.transcript.exports import ExportError, write_export
+from tui.core.transcript.exports import write_export
 from tui.core.transcript.journal import Journal, default_sessions_dir
 from tui.core.transcript.model import FinalTurn, Marker, SessionInfo, Transcript
 
@@ -241,20 +241,7 @@ class CallSession(Broadcaster):
         self._release_held(everything=True)
         if self._server:
             await self._server.stop()
-        if self.journal:
-            cl = self.primary.client
-            try:
-                self.journal.close(cl.audio_seconds if cl else None, cl.session_seconds if cl else None)
-            except OSError as exc:
-                self._emit(ev.Notice("error", f"journal footer not written: {exc.strerror}"))
-        if self.options.output:
-            try:
-                path = self.save(self.options.output)
-                self._emit(ev.Notice("information", f"transcript saved to {path}"))
-            except ExportError as exc:
-                self._emit(ev.Notice("error", f"{exc} (the journal {self.journal_path} keeps the transcript)"))
-                code = code or EXIT_FAILED
-        return code
+        return self._write_out(self.primary.client, code)
 
     # ------------------------------------------------------------ from the legs
 

@@ -89,7 +89,8 @@ def resolve_engine(settings: Settings) -> str:
 
 
 class Broadcaster:
-    """A session's events go to its front end first, then to any added listener."""
+    """What one session and a call of two have in common: events go to the front end first,
+    then to any added listener; at the end the journal footer and --output are written."""
 
     def __init__(self, emit: Callable[[ev.Event], None]) -> None:
         self._listeners = [emit]
@@ -105,6 +106,28 @@ class Broadcaster:
                 listener(event)
             except Exception:  # noqa: BLE001 - a viewer-side bug must not stop the captions
                 log.exception("event listener failed")
+
+    def _fail(self, message: str, code: int, notify: bool = True) -> int:
+        if notify:
+            self._emit(ev.Notice("error", message))
+        return code
+
+    def _write_out(self, client: StreamingClient | None, code: int) -> int:
+        """The journal's footer, then the --output file; an export that fails fails the run."""
+        if self.journal:
+            try:
+                self.journal.close(client.audio_seconds if client else None,
+                                   client.session_seconds if client else None)
+            except OSError as exc:
+                self._emit(ev.Notice("error", f"journal footer not written: {exc.strerror}"))
+        if self.options.output:
+            try:
+                path = self.save(self.options.output)
+                self._emit(ev.Notice("information", f"transcript saved to {path}"))
+            except ExportError as exc:
+                code = self._fail(f"{exc} (the journal {self.journal_path} keeps the transcript)",
+                                  code or EXIT_FAILED)
+        return code
 
 
 class CaptionSession(Broadcaster):
@@ -364,9 +387,7 @@ class CaptionSession(Broadcaster):
 
     def _fail(self, message: str, code: int, notify: bool = True) -> int:
         self._emit_state(ev.ERROR, message)
-        if notify:
-            self._emit(ev.Notice("error", message))
-        return code
+        return super()._fail(message, code, notify)
 
     async def _teardown(self, code: int) -> int:
         if self.paused:
@@ -384,20 +405,7 @@ class CaptionSession(Broadcaster):
             self._recorder.close()
         if self._server:
             await self._server.stop()
-        cl = self.client
-        if self.journal:
-            try:
-                self.journal.close(cl.audio_seconds if cl else None, cl.session_seconds if cl else None)
-            except OSError as exc:
-                self._emit(ev.Notice("error", f"journal footer not written: {exc.strerror}"))
-        if self.options.output:
-            try:
-                path = self.save(self.options.output)
-                self._emit(ev.Notice("information", f"transcript saved to {path}"))
-            except ExportError as exc:
-                code = self._fail(f"{exc} (the journal {self.journal_path} keeps the transcript)",
-                                  code or EXIT_FAILED)
-        return code
+        return self._write_out(self.client, code)
 
     @property
     def journal_path(self) -> Path | None:
