@@ -96,7 +96,8 @@ def test_plain_prefixes_each_line_with_the_source_name(pa, tmp_path):
     you = [line for line in cap.lines if line.startswith("You: ")]
     them = [line for line in cap.lines if line.startswith("Them: ")]
     assert you and them and len(you) + len(them) == len(cap.lines), cap.lines
-    assert "disposed" in " ".join(you).lower() and "forward" in " ".join(them).lower()
+    mine = " ".join(you).lower()  # the model writes "ill-disposed" or "ill-sposed"
+    assert ("disposed" in mine or "young man" in mine) and "forward" in " ".join(them).lower()
     exported = out.read_text()
     assert re.search(r"\] You: .*disposed", exported) and re.search(r"\] Them: .*[Ff]orward", exported)
 
@@ -217,7 +218,7 @@ def test_full_screen_shows_both_sources_labelled(pa, tmp_path):
         pa.play(DATA / "ls_0880.wav")
         pa.play_system(DATA / "goforward.wav")
         wait_for(lambda: re.search(r"Them: .*[Ff]orward", screen()), 30, "the system audio's caption")
-        wait_for(lambda: re.search(r"disposed|young man", screen()), 30, "the mic's caption")
+        wait_for(lambda: re.search(r"disposed|young man", screen()), 60, "the mic's caption")
         rows = screen().splitlines()
         said = next(i for i, row in enumerate(rows) if re.search(r"disposed|young man", row))
         # A name is shown where the speaker changes: the nearest one above is the mic's.
