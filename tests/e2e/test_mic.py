@@ -63,7 +63,7 @@ async def test_captured_speech_matches_the_file(vmic, speech, device_rate):  # n
     assert source.device.default_rate == 44100
     expected_rate = device_rate or 16000
     assert (source.device_rate, source.rate, source.progress) == (expected_rate, 16000, None)
-    assert source._stream.blocksize == expected_rate // 100  # 10 ms blocks from a server
+    assert source._stream.blocksize == expected_rate // 20  # 50 ms blocks from a server: one a frame
     frames, lags = await asyncio.wait_for(capture_while_playing(vmic, source, path), timeout=15)
     assert all(lag >= 0 for lag in lags)  # due is a capture time, never one in the future
     if device_rate is None:  # nothing resampled here, no block to wait for: ~3 ms (was 20)
@@ -77,7 +77,7 @@ async def test_captured_speech_matches_the_file(vmic, speech, device_rate):  # n
 
 
 async def test_the_callback_wakes_the_loop_once_per_frame_with_exact_frames(vmic):  # noqa: F811
-    """10 ms PortAudio blocks, but one hand-over to the event loop per 50 ms frame: exactly a
+    """One hand-over to the event loop per 50 ms frame (one PortAudio block each): exactly a
     frame of samples, metered once, stamped with its last sample's capture time."""
     source = open_source(None)
     pushed: list = []

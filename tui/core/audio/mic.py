@@ -1,9 +1,9 @@
 """Microphone capture with sounddevice (PortAudio).
 
 The PortAudio callback does as little Python as it can: a raw stream (no numpy array made
-per block), one bytes copy and a list append per block. Once a frame's worth of samples is
-in (at the service's rate; resampled input: every block), it joins them, meters the whole
-frame with numpy, and hands it to the event loop with one call_soon_threadsafe, stamped with
+per block), one bytes copy and a list append per block (on a sound server a block is a whole
+frame). Once a frame's worth of samples is in (at the service's rate; resampled input: every
+block), it joins them, meters the whole frame with numpy, and hands it to the event loop with one call_soon_threadsafe, stamped with
 when its last sample was captured (from PortAudio's stamps, on time.monotonic's clock).
 Resampling and chunking happen in frames(), on the loop.
 """
@@ -19,17 +19,16 @@ from tui.core.audio.source import ALTERNATIVES, AudioError, ThreadFedSource
 from tui.core.audio.devices import DeviceInfo, select_device, sounddevice
 
 BLOCK_MS = 20  # callback block on raw hardware: a frame waits at most this long for its last block
-# A sound server's device: 10 ms blocks end exactly where a 50 ms frame ends. Not blocks of a
-# whole frame: PortAudio's ALSA code makes its periods the block's size, and the sound server
-# hands a period over at a phase fixed for the stream's life, anywhere in the block, so a
-# 50 ms block's last sample was 0-50 ms old when it came (p95 up to 50 ms beyond the frame,
-# measured; 10 ms blocks: 0-10). PortAudio's ALSA sizes its periods from the latency (at its
-# default 'high' it hands over two 10 ms blocks back to back every 20 ms): ask for 20 ms.
-# That small a buffer is safe there because the server buffers behind ALSA's plugin (no
-# overflow and no lost sample with 500 ms callback stalls, measured on PulseAudio). Raw
-# hardware keeps BLOCK_MS and PortAudio's default latency: a late callback would overflow it.
-SERVER_BLOCK_MS = 10
-SERVER_LATENCY_S = 0.02
+# A sound server's device: one 50 ms block per frame, so one callback (one wake-up) per frame.
+# PortAudio's ALSA code makes its periods the block's size and the server hands each over at
+# a phase fixed for the stream's life, but it delivers in its own small chunks, so a block's
+# last sample is 1-12 ms old when its callback runs (p95 over 30 s streams on a quiet machine,
+# the same spread as 10 ms blocks; bench/RESULTS.md), for a fifth of the wake-ups. A small
+# buffer is safe there because the server buffers behind ALSA's plugin (no overflow and no lost
+# sample with 500 ms callback stalls, measured on PulseAudio). Raw hardware keeps BLOCK_MS and
+# PortAudio's default latency: a late callback would overflow it.
+SERVER_BLOCK_MS = 50
+SERVER_LATENCY_S = 0.05
 IDLE_S = 2.0  # no block for this long while running means the device has gone
 FALLBACK_RATES = (16000, 48000, 44100)
 THREAD_NAME = b"captioner-mic"  # PortAudio's callback thread, as top -H and /proc show it

@@ -94,6 +94,8 @@ class ThreadFedSource(AudioSource):
         super().__init__(*args, **kwargs)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._queue: asyncio.Queue | None = None
+        self._watchdog: asyncio.TimerHandle | None = None
+        self._last_item_at = 0.0
 
     @abstractmethod
     def _start(self) -> None:
@@ -130,6 +132,9 @@ class ThreadFedSource(AudioSource):
             if self.stopped:
                 return
             self._start()
+            if self.idle_timeout is not None:
+                self._last_item_at = time.monotonic()
+                self._watch_idle()
             while True:
                 item = await self._next()
                 if item is _STOP:
@@ -144,16 +149,28 @@ class ThreadFedSource(AudioSource):
                 for frame in self._timed(conv.feed(block), conv, t):
                     yield frame
         finally:
+            if self._watchdog is not None:
+                self._watchdog.cancel()
             self._close()
 
     async def _next(self) -> object:
-        while True:
-            try:
-                return await asyncio.wait_for(self._queue.get(), self.idle_timeout)
-            except TimeoutError:
-                error = self._idle()
-                if error is not None:
-                    return error
+        item = await self._queue.get()
+        self._last_item_at = time.monotonic()
+        return item
+
+    def _watch_idle(self) -> None:
+        """A timer, not a timeout per block: no block for idle_timeout asks _idle() what it means.
+
+        (asyncio.wait_for per frame made a task and a timer 20 times a second.)"""
+        quiet = time.monotonic() - self._last_item_at
+        if quiet >= self.idle_timeout and self._queue.empty():
+            error = self._idle()
+            if error is not None:
+                self._queue.put_nowait(error)
+                return
+            self._last_item_at = time.monotonic()  # keep waiting: ask again a timeout later
+            quiet = 0.0
+        self._watchdog = self._loop.call_later(self.idle_timeout - quiet, self._watch_idle)
 
     def _timed(self, chunks: list[bytes], conv: Converter, t: float) -> list[Frame]:
         # `t` is when the block's last sample was captured; earlier chunks ended before it.

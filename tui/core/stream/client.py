@@ -156,6 +156,7 @@ class _Live:
     began_at: float = 0.0
     handoff: asyncio.Event = field(default_factory=asyncio.Event)
     after_rollover: bool = False  # took over from a session that rolled over: no burst
+    nudge: asyncio.TimerHandle | None = None  # wakes an idle sender to check for rollover
 
 
 async def ws_send_quietly(ws: ClientConnection, data: str | bytes) -> None:
@@ -566,11 +567,12 @@ class StreamingClient:
             self._unsent -= 1
 
     async def _wait_for_frames(self, live: "_Live") -> None:
-        # Wake up now and then while idle so a rollover still happens during long silences.
-        try:
-            await asyncio.wait_for(self._have_frames.wait(), 1.0 if live.expires_at else None)
-        except asyncio.TimeoutError:
-            pass
+        # Woken now and then while idle so a rollover still happens during long silences: one
+        # timer a second, not a wait_for (a task and a timer) per frame.
+        loop = asyncio.get_running_loop()
+        if live.expires_at and (live.nudge is None or live.nudge.when() < loop.time()):
+            live.nudge = loop.call_later(1.0, self._have_frames.set)
+        await self._have_frames.wait()
 
     def _rollover_now(self, live: "_Live") -> bool:
         """Time to move to a fresh session: close to expiry, at a pause (tui/core/stream/rollover.py)."""
