@@ -1,15 +1,17 @@
 """The embedded offline engine: Moonshine tiny-en through sherpa-onnx, segmented by Silero VAD.
 
-Why this shape: Moonshine is not a streaming model, but it decodes ~100x faster than real time
-on one core. So each recognizer keeps the audio of the open speech segment and re-decodes all
-of it every `partial_ms` while speech goes on (a partial), and once more when the VAD says
-speech ended (so the final is ready before the server's turn detector asks for it).
-If that decode does not end in a sentence end, the segment is decoded once more after
-`settle_ms` of the pause: Moonshine punctuates the end of a sentence only once it has heard
-part of the pause (at the VAD's end it may write "young man," and, a few hundred ms
-later, "young man."). The hypothesis sent then also counts the pause in its eot_confidence
-(heard.eot_confidence), so a turn that ends without a period is not held until
-max_turn_silence.
+Why this shape: Moonshine is not a streaming model, but it decodes ~30-100x faster than real
+time on one core. So each recognizer keeps the audio of the open speech segment and re-decodes
+all of it every `partial_ms` while speech goes on (a partial; once the segment is longer than
+4 x partial_ms, every quarter of its length, so re-decoding does not cost the square of it),
+and once more when the VAD says speech ended (so the final is ready before the server's turn
+detector asks for it). If that decode does not end in a sentence end, the segment is decoded
+once more after `settle_ms` of the pause: Moonshine punctuates the end of a sentence only once
+it has heard part of the pause (at the VAD's end it may write "young man," and, a few hundred
+ms later, "young man."). At 400 ms that decode is ready about when the server's 400 ms turn
+rule looks (at 600 ms such a turn waited ~650 ms and more). The hypothesis sent then also
+counts the pause in its eot_confidence (heard.eot_confidence), so a turn that ends without a
+period is not held until max_turn_silence.
 A segment that grows past `soft_max_ms` is closed when speech resumes after a pause (its words
 become stable); one past `hard_max_ms` is cut where it stands, which bounds the cost of each
 re-decode.
@@ -38,8 +40,10 @@ from tui.server.vad import SpeechDetector
 
 
 # Audio this long after the VAD's end of speech may still hold the last word's decay: the next
-# turn's pre-roll starts after it.
-TAIL_GUARD_MS = 100
+# turn's pre-roll starts after it. 100 ms let "for you." ring into "Ask what …", decoded as
+# "And what …" in the live pipeline's layout (bench/engine_turns.py); 150-250 ms all read it
+# right and keep every first word of the splice test (bench/RESULTS.md).
+TAIL_GUARD_MS = 200
 
 
 def _ms(samples: int) -> int:
@@ -112,10 +116,11 @@ class MoonshineRecognizer(Recognizer):
         first_partial_ms: int = 300,
         preroll_ms: int = 500,
         min_speech_ms: int = 100,
-        settle_ms: int = 600,
+        settle_ms: int = 400,
         short_turn_ms: int = 1500,
         soft_max_ms: int = 8000,
         hard_max_ms: int = 20000,
+        partial_fraction: int = 4,
     ) -> None:
         self.sample_rate = sample_rate
         self._engine = engine
@@ -126,6 +131,7 @@ class MoonshineRecognizer(Recognizer):
         self._min_speech_ms = min_speech_ms
         self._settle_ms, self._short_turn_ms = settle_ms, short_turn_ms
         self._soft_max_ms, self._hard_max_ms = soft_max_ms, hard_max_ms
+        self._partial_fraction = max(1, partial_fraction)
         self._samples = 0  # session audio received (16 kHz samples)
         self._recent = np.zeros(0, dtype=np.float32)  # the latest audio, for the next pre-roll
         self._preroll_floor = 0  # session ms a pre-roll may not reach before (the last turn's speech)
@@ -158,7 +164,7 @@ class MoonshineRecognizer(Recognizer):
             if self._seg.span_ms(self.now_ms) >= self._hard_max_ms:
                 self._cut_segment()
                 changed = True
-            elif self.now_ms - self._decoded_at >= self._partial_ms:
+            elif self.now_ms - self._decoded_at >= self._partial_interval():
                 changed = self._decode() or changed
         elif self._pause_settled():
             self._decode()
@@ -216,6 +222,11 @@ class MoonshineRecognizer(Recognizer):
         self._seg.runs[-1][1] = ms
         self._decode()
         self._settled = False
+
+    def _partial_interval(self) -> int:
+        """`partial_ms`, or a fraction of the segment once it is long: each partial re-decodes
+        the whole segment, so at a fixed rate the cost grows with its square."""
+        return max(self._partial_ms, self._seg.span_ms(self.now_ms) // self._partial_fraction)
 
     def _pause_settled(self) -> bool:
         """True once per pause, `settle_ms` into it, if the words so far do not end a sentence."""
