@@ -144,6 +144,22 @@ class _Outcome:
     handoff: bool = False  # rolled over to a new session, still draining
 
 
+class _Repeat:
+    """Call `fn` every `seconds` on the running loop until cancelled."""
+
+    def __init__(self, seconds: float, fn) -> None:
+        self._seconds, self._fn = seconds, fn
+        self._loop = asyncio.get_running_loop()
+        self._handle = self._loop.call_later(seconds, self._run)
+
+    def _run(self) -> None:
+        self._handle = self._loop.call_later(self._seconds, self._run)
+        self._fn()
+
+    def cancel(self) -> None:
+        self._handle.cancel()
+
+
 @dataclass(eq=False)
 class _Live:
     """One open service session."""
@@ -462,13 +478,10 @@ class StreamingClient:
             raise OSError(f"token request gave no token ({exc})") from None
 
     async def _receive(self, live: "_Live") -> None:
-        try:
+        ticker = _Repeat(0.5, live.assembler.tick)  # a held final's grace is checked on a timer,
+        try:  # not by a wait_for (a task and a timer) on every message
             while True:
-                try:
-                    frame = await asyncio.wait_for(live.ws.recv(), timeout=0.5)
-                except asyncio.TimeoutError:
-                    live.assembler.tick()
-                    continue
+                frame = await live.ws.recv()
                 if self.trace is not None:
                     self.trace("recv", frame)
                 if self._handle(live, p.parse_server_message(frame)):
@@ -478,6 +491,8 @@ class StreamingClient:
             if outcome.code is None:  # an Error frame's code is the better one
                 outcome.code = rcvd.code if rcvd else 1006
                 outcome.reason = outcome.reason or (rcvd.reason if rcvd else "")
+        finally:
+            ticker.cancel()
 
     def _handle(self, live: "_Live", msg: p.ServerMessage) -> bool:
         """Handle one server message; True when the session is over."""
