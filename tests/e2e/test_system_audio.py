@@ -99,7 +99,7 @@ def test_plain_prefixes_each_line_with_the_source_name(pa, tmp_path):
     mine = " ".join(you).lower()  # the model writes "ill-disposed" or "ill-sposed"
     assert ("disposed" in mine or "young man" in mine) and "forward" in " ".join(them).lower()
     exported = out.read_text()
-    assert re.search(r"\] You: .*disposed", exported) and re.search(r"\] Them: .*[Ff]orward", exported)
+    assert re.search(r"\] You: .*(disposed|young man)", exported) and re.search(r"\] Them: .*[Ff]orward", exported)
 
 
 def test_input_system_captions_the_output_alone(pa, tmp_path):

@@ -22,7 +22,7 @@ from collections.abc import Callable
 import numpy as np
 
 from tui.core.audio.devices import list_input_devices
-from tui.core.audio.mic import MicSource
+from tui.core.audio.mic import SERVER_BLOCK_MS, SERVER_LATENCY_S, MicSource
 from tui.core.audio.pulse import Output, OutputWatcher, find_output, list_outputs, select_output
 from tui.core.audio.source import AudioError
 
@@ -93,9 +93,9 @@ class SystemAudioSource(MicSource):
     def _input_stream(self, rate: int, channels: int):
         assert self.output is not None
         with pulse_source(self.output.monitor):
-            return self._sd.InputStream(
+            return self._sd.RawInputStream(  # the microphone's block and latency: one callback a frame
                 device=self.device.index, samplerate=rate, channels=channels, dtype="float32",
-                blocksize=rate * 10 // 1000, latency=0.02, callback=self._callback,
+                blocksize=rate * SERVER_BLOCK_MS // 1000, latency=SERVER_LATENCY_S, callback=self._callback,
                 finished_callback=functools.partial(self._stream_ended, self._gen))
 
     # ---------------------------------------------------------------- event loop
