@@ -292,7 +292,9 @@ PARAMS = {
     "sample_rate": [("16000", True), ("8000", True), ("48000", True), ("0", False), ("abc", False),
                     ("-5", False), ("16000.5", False), (None, False), ("1e400", False)],
     "encoding": [(None, True), ("pcm_s16le", True), ("pcm_mulaw", True), ("opus", False), ("", False)],
-    "speech_model": [(None, True), ("universal-streaming-english", True), ("u3-rt-pro", True), ("best", False)],
+    # Any well-formed model id is taken (issue 14: new ids work before the client knows them).
+    "speech_model": [(None, True), ("universal-streaming-english", True), ("u3-rt-pro", True),
+                     ("best", True), ("no spaces", False)],
     "format_turns": [(None, True), ("true", True), ("False", True), ("on", True), ("maybe", False)],
     "end_of_turn_confidence_threshold": [(None, True), ("0.7", True), ("2", False), ("nan", False)],
     "min_turn_silence": [(None, True), ("160", True), ("-1", False), ("1.5", False)],
