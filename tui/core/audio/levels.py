@@ -38,7 +38,7 @@ def block_levels(samples: np.ndarray) -> tuple[float, float]:
     # temporaries (this runs for every frame, on the capture thread).
     x = x.astype(np.float32, copy=False).reshape(-1)
     peak = max(float(x.max()), -float(x.min())) / scale
-    rms = math.sqrt(max(0.0, float(np.dot(x, x))) / x.size) / scale
+    rms = math.sqrt(float(np.dot(x, x)) / x.size) / scale
     return _db(rms), _db(peak)
 
 

@@ -3,8 +3,8 @@
 The PortAudio callback does as little Python as it can: a raw stream (no numpy array made
 per block), one bytes copy and a list append per block (on a sound server a block is a whole
 frame). Once a frame's worth of samples is in (at the service's rate; resampled input: every
-block), it joins them, meters the whole frame with numpy, and hands it to the event loop with one call_soon_threadsafe, stamped with
-when its last sample was captured (from PortAudio's stamps, on time.monotonic's clock).
+block), it joins them, meters the whole frame with numpy, and hands it to the event loop with
+one call_soon_threadsafe, stamped with when its last sample was captured (from PortAudio's stamps, on time.monotonic's clock).
 Resampling and chunking happen in frames(), on the loop.
 """
 

@@ -172,7 +172,6 @@ class _Live:
     began_at: float = 0.0
     handoff: asyncio.Event = field(default_factory=asyncio.Event)
     after_rollover: bool = False  # took over from a session that rolled over: no burst
-    nudge: asyncio.TimerHandle | None = None  # wakes an idle sender to check for rollover
 
 
 async def ws_send_quietly(ws: ClientConnection, data: str | bytes) -> None:
@@ -551,6 +550,15 @@ class StreamingClient:
 
     async def _send_audio(self, live: "_Live") -> None:
         """Send unsent frames, paced for backlog; Terminate when the input is done or at rollover."""
+        # Woken once a second while idle, so a rollover still happens in a long silence (one
+        # timer, not a wait_for per frame).
+        nudge = _Repeat(1.0, self._have_frames.set)
+        try:
+            await self._send_loop(live)
+        finally:
+            nudge.cancel()
+
+    async def _send_loop(self, live: "_Live") -> None:
         started = time.monotonic()
         min_bytes = int(p.MIN_CHUNK_MS * self._bpms)
         ws, clock = live.ws, live.clock
@@ -570,7 +578,7 @@ class StreamingClient:
                 return
             if not self._unsent:
                 self._have_frames.clear()
-                await self._wait_for_frames(live)
+                await self._have_frames.wait()
                 continue
             frame = self._frames[len(self._frames) - self._unsent]
             await self._pace(live, started)
@@ -580,14 +588,6 @@ class StreamingClient:
                 self.trace("sent", frame)
             clock.add(frame.t0_ms, len(pcm) / self._bpms)
             self._unsent -= 1
-
-    async def _wait_for_frames(self, live: "_Live") -> None:
-        # Woken now and then while idle so a rollover still happens during long silences: one
-        # timer a second, not a wait_for (a task and a timer) per frame.
-        loop = asyncio.get_running_loop()
-        if live.expires_at and (live.nudge is None or live.nudge.when() < loop.time()):
-            live.nudge = loop.call_later(1.0, self._have_frames.set)
-        await self._have_frames.wait()
 
     def _rollover_now(self, live: "_Live") -> bool:
         """Time to move to a fresh session: close to expiry, at a pause (tui/core/stream/rollover.py)."""
