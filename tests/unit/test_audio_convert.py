@@ -105,3 +105,17 @@ def test_int16_survives_the_float_stage_exactly():
 def test_s16_conversion_clips_instead_of_wrapping():
     pcm = float_to_s16(np.array([1.5, -1.5, 1.0, -1.0, 0.0], np.float32))
     assert np.frombuffer(pcm, "<i2").tolist() == [32767, -32768, 32767, -32768, 0]
+
+
+@pytest.mark.parametrize("sizes", [[800] * 5, [800, 333, 467, 1600, 1], [2400, 799]])
+def test_s16_mono_at_the_service_rate_goes_out_as_captured(sizes):
+    """The microphone's usual case: whole frames or not, every sample comes out unchanged."""
+    x = np.random.default_rng(1).integers(-32768, 32768, sum(sizes), dtype=np.int16)
+    conv, out, at = Converter(16000, 16000, 50), [], 0
+    for n in sizes:
+        block = x[at:at + n].reshape(-1, 1)
+        at += n
+        out += conv.feed(block)
+    out += conv.finish()
+    assert all(len(c) == 1600 for c in out[:-1])
+    assert b"".join(out) == x.astype("<i2").tobytes()

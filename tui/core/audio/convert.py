@@ -74,6 +74,8 @@ class Chunker:
         return len(self._buf)
 
     def push(self, data: bytes) -> list[bytes]:
+        if not self._buf and len(data) == self.size:
+            return [data]  # the usual microphone frame: already a chunk, no copies
         self._buf += data
         n = len(self._buf) // self.size * self.size
         if not n:
@@ -110,7 +112,13 @@ class Converter:
         return self._chunker.pending // 2 + self._resampler.delay()
 
     def feed(self, block: np.ndarray) -> list[bytes]:
+        if self._passthrough(block):  # s16 mono at the service's rate: nothing to convert
+            return self._chunker.push(block.astype("<i2", copy=False).tobytes())
         return self._chunker.push(float_to_s16(self._resampler.process(to_mono(block))))
+
+    def _passthrough(self, block: np.ndarray) -> bool:
+        return (self._resampler.in_rate == self.out_rate and block.dtype == np.int16
+                and (block.ndim == 1 or block.shape[1] == 1))
 
     def finish(self) -> list[bytes]:
         """Drain the resampler; returns the remaining full chunks and a shorter last one."""

@@ -32,6 +32,9 @@ SERVER_LATENCY_S = 0.05
 IDLE_S = 2.0  # no block for this long while running means the device has gone
 FALLBACK_RATES = (16000, 48000, 44100)
 THREAD_NAME = b"captioner-mic"  # PortAudio's callback thread, as top -H and /proc show it
+# s16 from PortAudio: what a sound server delivers and the service takes, so at the service's
+# rate a frame goes out as captured, with no float conversion either way.
+DTYPE = "int16"
 
 
 class MicSource(ThreadFedSource):
@@ -92,7 +95,7 @@ class MicSource(ThreadFedSource):
             device=self.device.index,
             samplerate=rate,
             channels=channels,
-            dtype="float32",
+            dtype=DTYPE,
             blocksize=int(rate * (SERVER_BLOCK_MS if server else BLOCK_MS) // 1000),
             latency=SERVER_LATENCY_S if server else None,  # None: PortAudio's default ('high')
             callback=self._callback,
@@ -110,11 +113,16 @@ class MicSource(ThreadFedSource):
         self._held.append(bytes(indata))  # indata is only valid during the callback
         self._captured += frames
         if self._captured >= self._hand_at:
-            block = np.frombuffer(b"".join(self._held), np.float32).reshape(-1, self._channels)
-            self._held = []
+            block = self._take_held()
             self._hand_at = self._next_hand_over()
             self.levels.update(block, now)
             self._push((block, now - _age(time_info, frames / self.device_rate)))
+
+    def _take_held(self) -> np.ndarray:
+        """The raw blocks held so far, as one (samples, channels) array; the hold is emptied."""
+        block = np.frombuffer(b"".join(self._held), DTYPE).reshape(-1, self._channels)
+        self._held = []
+        return block
 
     def _next_hand_over(self) -> int:
         """Device samples captured when the loop should next be woken with the held blocks.

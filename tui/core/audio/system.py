@@ -22,7 +22,7 @@ from collections.abc import Callable
 import numpy as np
 
 from tui.core.audio.devices import list_input_devices
-from tui.core.audio.mic import SERVER_BLOCK_MS, SERVER_LATENCY_S, MicSource
+from tui.core.audio.mic import DTYPE, SERVER_BLOCK_MS, SERVER_LATENCY_S, MicSource
 from tui.core.audio.pulse import Output, OutputWatcher, find_output, list_outputs, select_output
 from tui.core.audio.source import AudioError
 
@@ -94,7 +94,7 @@ class SystemAudioSource(MicSource):
         assert self.output is not None
         with pulse_source(self.output.monitor):
             return self._sd.RawInputStream(  # the microphone's block and latency: one callback a frame
-                device=self.device.index, samplerate=rate, channels=channels, dtype="float32",
+                device=self.device.index, samplerate=rate, channels=channels, dtype=DTYPE,
                 blocksize=rate * SERVER_BLOCK_MS // 1000, latency=SERVER_LATENCY_S, callback=self._callback,
                 finished_callback=functools.partial(self._stream_ended, self._gen))
 
@@ -178,15 +178,13 @@ class SystemAudioSource(MicSource):
     def _fill_gap(self) -> None:
         """Silence for the time the output was gone: this source's timeline stays the clock's."""
         now = time.monotonic()
-        if self._held:  # raw float32 blocks, as MicSource._callback holds them
-            block = np.frombuffer(b"".join(self._held), np.float32).reshape(-1, self._channels)
-            self._push((block, now))
-            self._held = []
+        if self._held:
+            self._push((self._take_held(), now))
         if self._gone_at is not None:
             samples = int((now - self._gone_at) * self.device_rate)
             self._gone_at = None
             if samples > 0:
-                self._push((np.zeros((samples, 1), np.float32), now))
+                self._push((np.zeros((samples, 1), DTYPE), now))
 
     def _tell(self, level: str, text: str) -> None:
         if self.on_change:

@@ -13,8 +13,6 @@ from collections.abc import Iterable
 
 import numpy as np
 
-from tui.core.audio.levels import block_levels
-
 LEAD_S = 60.0  # the window opens this long before the limit ...
 LEAD_FRACTION = 0.4  # ... or this share of a short session's length before it
 HARD_S = 5.0  # the deadline: this long before the limit ...
@@ -25,17 +23,21 @@ PAUSE, DEADLINE = "pause", "deadline"
 
 
 class QuietTracker:
-    """How long the input has been below QUIET_DB, from each frame's RMS (one numpy pass)."""
+    """How long the input has been below QUIET_DB, from each frame's RMS.
+
+    The RMS test is a sum of squares against a threshold (one dot product, no logarithm):
+    this runs for every frame sent."""
 
     def __init__(self, bytes_per_ms: float, quiet_db: float = QUIET_DB) -> None:
         self.bytes_per_ms, self.quiet_db = bytes_per_ms, quiet_db
+        self._loud_mean_square = (32768.0 * 10 ** (quiet_db / 20)) ** 2
         self._end_ms = 0.0  # end of the latest frame on the timeline
         self._loud_end_ms = 0.0  # end of the latest frame at speech level
 
     def add(self, pcm: bytes, t0_ms: float) -> None:
         end = t0_ms + len(pcm) / self.bytes_per_ms
-        rms, _ = block_levels(np.frombuffer(pcm[: len(pcm) // 2 * 2], dtype=np.int16))
-        if rms >= self.quiet_db:
+        x = np.frombuffer(pcm, "<i2", count=len(pcm) // 2).astype(np.float32)
+        if x.size and float(np.dot(x, x)) >= self._loud_mean_square * x.size:
             self._loud_end_ms = end
         self._end_ms = max(self._end_ms, end)
 
