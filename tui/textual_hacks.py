@@ -28,6 +28,13 @@ except ImportError:  # pragma: no cover - only on a Textual that moved them
     FALLBACKS.add("textual._compositor")
 
 
+try:  # the context variable behind every widget's .app
+    from textual._context import active_app as _active_app
+except ImportError:  # pragma: no cover
+    _active_app = None  # type: ignore[assignment]
+    FALLBACKS.add("textual._context.active_app")
+
+
 def _fallback(name: str) -> None:
     if name not in FALLBACKS:
         FALLBACKS.add(name)
@@ -49,6 +56,17 @@ def _has(obj: object, name: str, where: str) -> bool:
 
 
 # ------------------------------------------------------------------ direct painting
+
+
+def adopt_app(app) -> None:
+    """Make `app` the running task's active app, as in Textual's own tasks.
+
+    The session starts before the app (audio first), so its tasks have none: there every
+    widget's .app raised and caught a LookupError and walked the DOM, for each frame's event.
+    """
+    if _active_app is not None and _active_app.get(None) is not app:
+        _active_app.set(app)
+
 
 
 def frame_pending(app, screen) -> bool:

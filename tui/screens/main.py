@@ -108,28 +108,33 @@ class MainScreen(Screen):
     # ---------------------------------------------------------------- layout
 
     def compose(self) -> ComposeResult:
-        yield CaptionLog(self.settings["ui.scrollback"], self.settings["ui.timestamps"], id="log")
+        # The widgets painted per frame are kept, not queried: a query walks the DOM.
+        self._log = CaptionLog(self.settings["ui.scrollback"], self.settings["ui.timestamps"], id="log")
+        yield self._log
         with Horizontal(id="info-row"):
             yield Label("", id="search-status", markup=False)
             yield Input(placeholder="search the captions (Enter: find, Esc: close)", id="search")
             yield Label("", id="new-below", markup=False)
         names = [name for _, name in self.sources]
-        yield LiveCaption(self.settings["ui.low_confidence"], *names[:1], id="live")
+        self._live = LiveCaption(self.settings["ui.low_confidence"], *names[:1], id="live")
+        yield self._live
         for tag, name in self.sources[1:]:
             yield LiveCaption(self.settings["ui.low_confidence"], name, id=f"live-{tag}")
-        yield LevelMeter(*names[:1], id="meter")
+        self._meter = LevelMeter(*names[:1], id="meter")
+        yield self._meter
         for tag, name in self.sources[1:]:
             yield LevelMeter(name, id=f"meter-{tag}")
-        yield StatusBar(id="status")
+        self._status = StatusBar(id="status")
+        yield self._status
         yield Footer()
 
     @property
     def log_view(self) -> CaptionLog:
-        return self.query_one(CaptionLog)
+        return self._log
 
     @property
     def live(self) -> LiveCaption:
-        return self.query_one("#live", LiveCaption)
+        return self._live
 
     def on_mount(self) -> None:
         self.query_one("#search").display = False
@@ -156,7 +161,13 @@ class MainScreen(Screen):
 
     async def _join_started(self) -> int:
         """The worker of a session started before the screen: its events from now on."""
-        self.started.relay.attach(self.session_event)
+        app = self.app
+
+        def deliver(event: ev.Event) -> None:  # in the session's tasks, which predate the app
+            textual_hacks.adopt_app(app)
+            self.session_event(event)
+
+        self.started.relay.attach(deliver)
         return await self.started.task
 
     # ------------------------------------------------------------ from core
@@ -199,7 +210,7 @@ class MainScreen(Screen):
         self._paint_meter()
         if status:
             self._status_at = time.monotonic()
-            self.query_one(StatusBar).show(self.status_view())
+            self._status.show(self.status_view())
 
     def _paint_live(self) -> None:
         if self._live_later is not None:  # this paint makes the deferred one unnecessary
@@ -215,7 +226,7 @@ class MainScreen(Screen):
         if self.session.source is not None:  # levels are None once capture has ended
             self._meter_at = now = time.monotonic()
             levels = self._ballistics.apply(self.session.levels(), now)
-            self.query_one("#meter", LevelMeter).show(levels, ended=self.session.source.stopped)
+            self._meter.show(levels, ended=self.session.source.stopped)
         for tag, _ in self.sources[1:]:
             self._show_second(tag)
 
@@ -229,7 +240,7 @@ class MainScreen(Screen):
                 self._paint_meter()
             if now - self._status_at >= STATUS_EVERY_S:
                 self._status_at = now
-                self.query_one(StatusBar).show(self.status_view())
+                self._status.show(self.status_view())
         except NoMatches:
             pass  # not mounted yet, or the app is closing
 

@@ -96,11 +96,11 @@ class LiveCaption(PaintedLines):
 
     def _layout(self) -> list[Strip]:
         base = self.line_style()
-        width = self.content_region.width or self.size.width
+        width, height = self.size  # the content area's (one compositor lookup)
         if not self.words:
             return [fit(Strip([Segment(self.placeholder, self.line_style("live-caption--placeholder"))]), width)]
         lines = []
-        for line in layout_words(self.styled_words(), width, max(self.content_region.height, 1)):
+        for line in layout_words(self.styled_words(), width, max(height, 1)):
             segments = []
             for i, (piece, style) in enumerate(line):
                 if i:

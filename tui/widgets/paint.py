@@ -32,6 +32,7 @@ def fit(strip: Strip, width: int) -> Strip:
 class Surround:
     """What Textual's styles cache draws around a plain widget's content."""
 
+    outer: Size  # the widget's region's size, the cache key: Widget.size asks the compositor
     size: Size
     padding: tuple[int, int, int, int]  # top, right, bottom, left
     inner: RichStyle  # padding and fill
@@ -45,6 +46,7 @@ class PaintedLines(Widget):
         super().__init__(id=id)
         self._surround: Surround | None = None
         self._placed: tuple[object, Region | None] = (None, None)  # (compositor map, region)
+        self._home: tuple | None = None  # (app, screen): looked up once, they never change
         self._line_styles: dict[tuple[str | None, ...], RichStyle] = {}
 
     def repaint(self) -> None:
@@ -70,12 +72,14 @@ class PaintedLines(Widget):
         return style
 
     def paint_now(self) -> bool:
-        app, screen = self.app, self.screen
+        if self._home is None:
+            self._home = (self.app, self.screen)
+        app, screen = self._home
         if (app.is_headless or app.is_inline or app.screen is not screen
                 or textual_hacks.frame_pending(app, screen)):  # a frame will come anyway
             return False
         region = self._region_on_top(screen)
-        lines = self.plain_lines() if region is not None else None
+        lines = self.plain_lines(region) if region is not None else None
         if lines is None:
             return False
         return textual_hacks.write_lines(app, screen, self, lines, region)
@@ -96,12 +100,14 @@ class PaintedLines(Widget):
                     break  # a toast, tooltip or layer above it
         return self._placed[1]
 
-    def plain_lines(self) -> list[Strip] | None:
+    def plain_lines(self, region: Region | None = None) -> list[Strip] | None:
         """The lines as Textual's styles cache draws them (content, padding, background, the
-        app's line filters); None for a widget with borders or effects, left to a frame."""
+        app's line filters) over `region` (the widget's own); None for a widget with borders
+        or effects, left to a frame."""
+        outer = (region or self.region).size
         surround = self._surround
-        if surround is None or surround.size != self.size:
-            surround = self._surround = self._measure_surround()
+        if surround is None or surround.outer != outer:
+            surround = self._surround = self._measure_surround(outer)
         if surround is None:
             return None
         width, height = surround.size
@@ -121,7 +127,7 @@ class PaintedLines(Widget):
             lines.append(line)
         return lines
 
-    def _measure_surround(self) -> Surround | None:
+    def _measure_surround(self, outer: Size) -> Surround | None:
         styles = self.styles
         if (any(edge for edge, _ in styles.border) or any(edge for edge, _ in styles.outline)
                 or styles.tint.a or self.opacity != 1 or styles.text_opacity != 1
@@ -130,4 +136,4 @@ class PaintedLines(Widget):
             return None
         base_background, background = self.background_colors
         inner = Style(background=base_background + background).rich_style
-        return Surround(self.size, tuple(styles.padding), inner, background)
+        return Surround(outer, self.size, tuple(styles.padding), inner, background)
