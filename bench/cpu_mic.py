@@ -64,9 +64,9 @@ def client_argv(name: str, url: str, wav: str, config: str, base: str | None,
 class Server:
     """The first-audio-logging scripted server; `first[port]` = monotonic time of first audio."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, word_ms: int = 60) -> None:
         script = folder / "script.json"
-        script.write_text(json.dumps(lecture_script()))
+        script.write_text(json.dumps(lecture_script(word_ms=word_ms)))
         self.proc = subprocess.Popen(
             [PY, str(HERE / "first_audio_server.py"), "--port", "0", "--engine", "scripted",
              "--script", str(script), "--repeat"],
@@ -192,6 +192,9 @@ def main() -> int:
     ap.add_argument("--base", help="another checkout, for the base-* clients")
     ap.add_argument("--alt", help="a third checkout, for the alt-* clients")
     ap.add_argument("--config", default="", help="TOML text for the captioner clients' config")
+    ap.add_argument("--word-ms", type=int, default=60,
+                    help="the scripted lecture's word length: 60 = a new partial every frame "
+                         "while it speaks (a stress case), 250 = a fast talker")
     ap.add_argument("--quick", action="store_true", help="1 round of 8 s")
     args = ap.parse_args()
     if args.quick:
@@ -208,7 +211,8 @@ def main() -> int:
     stop = threading.Event()
     player = threading.Thread(target=play_until, args=(mic, wav, stop), daemon=True)
     player.start()
-    server = Server(folder)
+    server = Server(folder, args.word_ms)
+    print(f"# scripted words of {args.word_ms} ms", flush=True)
     tmux = Tmux(folder, env)
     rounds = []
     try:

@@ -216,7 +216,7 @@ class Monkey:
             match = TURN_ROW.match(row)
             if not match or match.group(1).startswith("──"):
                 continue  # not a turn, or a pause marker
-            text = re.split(r"\s{2,}|[│╭╮╰╯▏▕▼]", match.group(1))[0].rstrip("…")  # a dialog may cover the rest
+            text = re.split(r"\s{2,}|[│╭╮╰╯▏▕▼▌▐]", match.group(1))[0].rstrip("…")  # a dialog or toast may cover the rest
             if len(text) >= 8:
                 self.result.seen_turns.add(text)
 

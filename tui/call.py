@@ -14,7 +14,7 @@ import dataclasses
 import time
 import uuid
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -79,16 +79,15 @@ class Leg(CaptionSession):
     def _open_journal(self) -> None:
         self.call.leg_ready()
 
-    async def _frames(self) -> AsyncIterator[Frame]:
+    def _hand_over(self, frame: Frame) -> None:
         per_ms = 2 * self.settings["audio.sample_rate"] / 1000
-        async for frame in super()._frames():
-            # Where the timeline's 0 is on the monotonic clock: the earliest estimate holds
-            # (audio handed over late, or in a burst, only makes a later one).
-            origin = frame.due * 1000 - (frame.t0_ms + len(frame.pcm) / per_ms)
-            self.origin_ms = origin if self.origin_ms is None else min(self.origin_ms, origin)
-            if self.source_tag == SYSTEM:
-                self.call.system_sounded(frame)
-            yield frame
+        # Where the timeline's 0 is on the monotonic clock: the earliest estimate holds
+        # (audio handed over late, or in a burst, only makes a later one).
+        origin = frame.due * 1000 - (frame.t0_ms + len(frame.pcm) / per_ms)
+        self.origin_ms = origin if self.origin_ms is None else min(self.origin_ms, origin)
+        if self.source_tag == SYSTEM:
+            self.call.system_sounded(frame)
+        super()._hand_over(frame)
 
     async def _start_local(self) -> str:
         self._emit_state(ev.LOADING)

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -152,7 +152,8 @@ class CaptionSession(Broadcaster):
         self._recorder: WavRecorder | None = None
         self._server = None
         self.audio_error: str | None = None
-        self._captured: asyncio.Queue = asyncio.Queue()  # frames from capture, until None
+        self._early: list[Frame] = []  # captured before the client existed (engine loading)
+        self._input_ended = False
         self._capture: asyncio.Task | None = None
         self.source_tag: str | None = None  # "mic"/"system": stamped on turns and partials
 
@@ -222,7 +223,7 @@ class CaptionSession(Broadcaster):
         code = EXIT_FAILED
         try:
             await self._setup()
-            await self.client.run(self._frames())  # type: ignore[union-attr]
+            await self.client.run()  # type: ignore[union-attr]
             code = self._fail(self.audio_error, EXIT_FAILED, notify=False) if self.audio_error else EXIT_OK
         except (SetupError, AudioError) as exc:
             code = self._fail(str(exc), EXIT_BAD_INPUT)
@@ -259,6 +260,11 @@ class CaptionSession(Broadcaster):
             self._emit(ev.Notice("warning", warning))
         self.client = StreamingClient(conn, self.on_stream_event, buffer_s=s["service.reconnect_buffer_s"],
                                       chunk_ms=s["audio.chunk_ms"])
+        for frame in self._early:  # what was said while the engine loaded
+            self.client.push(frame)
+        self._early = []
+        if self._input_ended:
+            self.client.end_input()
         info = self.transcript.info
         info.input, info.endpoint = self.source.name, conn.host
         self._endpoint = conn.host
@@ -289,29 +295,30 @@ class CaptionSession(Broadcaster):
     async def _pull(self) -> None:
         """Capture from the start, also while the engine loads: nothing said is lost."""
         levels = ev.LevelsChanged()
+        bytes_per_ms = 2 * self.source.rate / 1000  # type: ignore[union-attr]
         try:
             async for frame in self.source.frames():  # type: ignore[union-attr]
-                self._captured.put_nowait(frame)
+                self._timeline_ms = frame.t0_ms + len(frame.pcm) / bytes_per_ms
+                if not self.paused:
+                    if self._recorder:
+                        self._recorder.write(frame.pcm)
+                    self._hand_over(frame)
                 self._emit(levels)
         except AudioError as exc:
-            self._captured.put_nowait(exc)
+            # The device went away mid-session: keep what we have, end cleanly.
+            self.audio_error = str(exc)
+            self._emit(ev.Notice("error", str(exc)))
         finally:
-            self._captured.put_nowait(None)
+            self._input_ended = True
+            if self.client:
+                self.client.end_input()
 
-    async def _frames(self) -> AsyncIterator[Frame]:
-        bytes_per_ms = 2 * self.source.rate / 1000  # type: ignore[union-attr]
-        while (item := await self._captured.get()) is not None:
-            if isinstance(item, AudioError):
-                # The device went away mid-session: keep what we have, end cleanly.
-                self.audio_error = str(item)
-                self._emit(ev.Notice("error", str(item)))
-                return
-            self._timeline_ms = item.t0_ms + len(item.pcm) / bytes_per_ms
-            if self.paused:
-                continue
-            if self._recorder:
-                self._recorder.write(item.pcm)
-            yield item
+    def _hand_over(self, frame: Frame) -> None:
+        """A frame to stream (not paused), to the client, or kept until it exists."""
+        if self.client:
+            self.client.push(frame)
+        else:
+            self._early.append(frame)
 
     def _suspend(self) -> None:
         if self.paused and self.client:

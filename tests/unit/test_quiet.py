@@ -34,3 +34,23 @@ def test_an_odd_byte_and_an_empty_frame_count_as_time_not_as_sound():
     quiet.add(b"", 50.0)
     quiet.add(bytes(1600), 50.0)
     assert quiet.quiet_ms == pytest.approx(50.0 - 1 / 32.0)  # the loud frame ended 1/32 ms late
+
+
+def test_measured_when_asked_newest_first():
+    quiet = QuietTracker(32.0)
+    for i in range(10):
+        quiet.add(frame(-20 if i in (2, 6) else -60), i * 50.0)
+    assert quiet.quiet_ms == 150.0  # frames 7-9 after the loud frame 6
+    quiet.add(frame(-60), 500.0)
+    assert quiet.quiet_ms == 200.0
+    quiet.add(frame(-20), 550.0)
+    assert quiet.quiet_ms == 0.0
+
+
+def test_a_frame_never_measured_counts_as_loud():
+    """Frames unasked-about for longer than RECENT are taken as speech: quiet is never overstated."""
+    quiet = QuietTracker(32.0)
+    n = QuietTracker.RECENT + 5
+    for i in range(n):
+        quiet.add(frame(-60), i * 50.0)
+    assert quiet.quiet_ms == QuietTracker.RECENT * 50.0

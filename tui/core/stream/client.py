@@ -201,6 +201,7 @@ class StreamingClient:
         self._unsent = 0  # how many frames at the end of _frames the current session has not had
         self._have_frames = asyncio.Event()
         self._input_done = False
+        self._chunks = Rechunker(int(chunk_ms * self._bpms), self._bpms)
         self._stopping = False
         self._suspended = False
         self._gap: list[float] | None = None  # [timeline ms, ms lost] not yet reported
@@ -257,30 +258,46 @@ class StreamingClient:
 
     # ---------------------------------------------------------------- main loop
 
-    async def run(self, frames: AsyncIterator[Frame]) -> None:
-        """Stream frames until they end (or stop()); raises StreamError when it cannot go on."""
-        pump = asyncio.create_task(self._pump(frames))
+    async def run(self, frames: AsyncIterator[Frame] | None = None) -> None:
+        """Stream `frames`, or the frames push()ed, until they end (end_input() or stop());
+        raises StreamError when it cannot go on."""
+        pump = asyncio.create_task(self._pump(frames)) if frames is not None else None
         try:
             await self._sessions()
             await asyncio.gather(*self._drains)
         finally:
             self._report_gap()
-            pump.cancel()
-            await asyncio.gather(pump, return_exceptions=True)
+            if pump is not None:
+                pump.cancel()
+                await asyncio.gather(pump, return_exceptions=True)
+
+    def push(self, frame: Frame) -> None:
+        """One captured frame, from the event loop (before or while run() runs).
+
+        A call, not a queue: the capture task hands each frame straight to the sender (one
+        task wake-up less per frame)."""
+        if self._stopping or self._input_done:
+            return
+        for chunk in self._chunks.push(frame):
+            self._add_frame(chunk)
+
+    def end_input(self) -> None:
+        """No more frames: what is buffered is sent, then the session ends with Terminate."""
+        if self._input_done:
+            return
+        for chunk in self._chunks.flush():
+            self._add_frame(chunk)
+        self._input_done = True
+        self._have_frames.set()
 
     async def _pump(self, frames: AsyncIterator[Frame]) -> None:
-        chunks = Rechunker(int(self.chunk_ms * self._bpms), self._bpms)
         try:
             async for frame in frames:
                 if self._stopping:
                     break
-                for chunk in chunks.push(frame):
-                    self._add_frame(chunk)
+                self.push(frame)
         finally:
-            for chunk in chunks.flush():
-                self._add_frame(chunk)
-            self._input_done = True
-            self._have_frames.set()
+            self.end_input()
 
     def _add_frame(self, frame: Frame) -> None:
         self._suspended = False
@@ -594,7 +611,7 @@ class StreamingClient:
         if not (self.conn.rollover and live.expires_at) or live.handoff.is_set():
             return False
         due = ro.rollover_due(time.time(), live.began_at, live.expires_at, live.assembler.open_turn,
-                              self._quiet.quiet_ms)
+                              self._quiet)
         if due is not None:
             self.rollovers.append(due)
             log.info("rollover at a %s (%.0f ms quiet)", due, self._quiet.quiet_ms)
