@@ -44,10 +44,13 @@ def load_pcm(name: str, rate: int = 16000) -> bytes:
 
 
 def feed(
-    rec, pcm: bytes, rate: int = 16000, tail_ms: int = 1200,
+    rec, pcm: bytes, rate: int = 16000, tail_ms: int = 1600,
     turn_silence: int | None = TURN_SILENCE_MS,
 ) -> Run:
-    """Feed in 50 ms chunks (plus trailing silence); finalize after `turn_silence` of silence."""
+    """Feed in 50 ms chunks (plus trailing silence); finalize after `turn_silence` of silence.
+
+    The tail outlasts TURN_SILENCE_MS, so the last turn too ends by silence, not by the end of
+    the input (jfk ends in a crowd noise that the VAD hears as 96 ms of speech at 10.9 s)."""
     pcm += bytes(2 * rate * tail_ms // 1000)
     step, run, last = 2 * rate * CHUNK_MS // 1000, Run(), None
     for i in range(0, len(pcm), step):
