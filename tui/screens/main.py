@@ -118,12 +118,15 @@ class MainScreen(Screen):
         names = [name for _, name in self.sources]
         self._live = LiveCaption(self.settings["ui.low_confidence"], *names[:1], id="live")
         yield self._live
+        self._second: dict[str, tuple[LiveCaption, LevelMeter]] = {}  # the call's system audio
         for tag, name in self.sources[1:]:
-            yield LiveCaption(self.settings["ui.low_confidence"], name, id=f"live-{tag}")
+            self._second[tag] = (LiveCaption(self.settings["ui.low_confidence"], name, id=f"live-{tag}"),
+                                 LevelMeter(name, id=f"meter-{tag}"))
+            yield self._second[tag][0]
         self._meter = LevelMeter(*names[:1], id="meter")
         yield self._meter
-        for tag, name in self.sources[1:]:
-            yield LevelMeter(name, id=f"meter-{tag}")
+        for _, meter in self._second.values():
+            yield meter
         self._status = StatusBar(id="status")
         yield self._status
         yield Footer()
@@ -251,10 +254,11 @@ class MainScreen(Screen):
     def _show_second(self, tag: str) -> None:
         """The system audio's live line (shown while it speaks) and meter, in a call."""
         words = self._partials.get(tag, [])
-        line = self.query_one(f"#live-{tag}", LiveCaption)
+        line, meter = self._second[tag]
         line.show(words)
-        line.display = bool(words)
-        self.query_one(f"#meter-{tag}", LevelMeter).show(self.session.levels(tag))
+        if line.display != bool(words):
+            line.display = bool(words)
+        meter.show(self.session.levels(tag))
 
     def status_view(self) -> StatusView:
         st = self.session.status()
