@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import secrets
 import time
-import uuid
 from collections import deque
 from collections.abc import Callable
 from pathlib import Path
@@ -29,7 +29,6 @@ from tui.core.audio.levels import block_levels
 from tui.core.audio.source import Frame
 from tui.core.stream.client import StreamError
 from tui.core.transcript.echo import EchoDetector
-from tui.core.transcript.exports import write_export
 from tui.core.transcript.journal import Journal, default_sessions_dir
 from tui.core.transcript.model import FinalTurn, Marker, SessionInfo, Transcript
 
@@ -106,7 +105,7 @@ class CallSession(Broadcaster):
                      Leg(self, SYSTEM, quiet, dataclasses.replace(
                          leg_opts, input=system_spec(settings["audio.system_audio"])))]
         self.engine = self.legs[0].engine
-        self.transcript = Transcript(SessionInfo(uuid.uuid4().hex, time.time(), self.engine, "", "",
+        self.transcript = Transcript(SessionInfo(secrets.token_hex(16), time.time(), self.engine, "", "",
                                                  __version__, sources=dict(self.names)))
         self.journal: Journal | None = None
         self.echo = EchoDetector() if settings["audio.suppress_echo"] else None
@@ -129,6 +128,10 @@ class CallSession(Broadcaster):
     @property
     def source(self):
         return self.primary.source
+
+    @property
+    def started_up(self) -> asyncio.Event:
+        return self.primary.started_up
 
     @property
     def sources(self) -> list[tuple[str, str]]:
@@ -170,6 +173,8 @@ class CallSession(Broadcaster):
                                    overflows=sum(s.overflows for s in st))
 
     def save(self, path: Path, fmt: str | None = None) -> Path:
+        from tui.core.transcript.exports import write_export  # not needed to start
+
         return write_export(self.transcript, path, fmt, timestamps=self.settings["output.timestamps"])
 
     def report_crash(self, reason: str) -> ev.Finished:

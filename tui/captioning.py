@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,7 +22,7 @@ from tui.core.stream import protocol as p
 from tui.core.audio.source import AudioError, AudioSource, Frame
 from tui.core.audio.inputs import open_source
 from tui.core.stream.client import Connection, StreamError, StreamingClient
-from tui.core.transcript.exports import ExportError, write_export
+from tui.core.transcript.formats import ExportError
 from tui.core.transcript.journal import Journal, default_sessions_dir
 from tui.core.audio.recorder import WavRecorder
 from tui.core.transcript.model import Marker, SessionInfo, Transcript
@@ -140,7 +140,7 @@ class CaptionSession(Broadcaster):
         self.source: AudioSource | None = None
         self.client: StreamingClient | None = None
         self.journal: Journal | None = None
-        self.transcript = Transcript(SessionInfo(uuid.uuid4().hex, time.time(), self.engine, "", "", __version__))
+        self.transcript = Transcript(SessionInfo(secrets.token_hex(16), time.time(), self.engine, "", "", __version__))
         self.paused = False
         self._pause_started: tuple[float, float] | None = None  # (timeline ms, wall time)
         self._pause_timer: asyncio.TimerHandle | None = None
@@ -156,6 +156,10 @@ class CaptionSession(Broadcaster):
         self._input_ended = False
         self._capture: asyncio.Task | None = None
         self.source_tag: str | None = None  # "mic"/"system": stamped on turns and partials
+        # Start-up no longer needs the CPU: the first audio frame has gone out, the offline
+        # engine is loading (in its own process), or the run ended. The full screen imports
+        # Textual after this, so that import does not delay the first frame (tui/early_start.py).
+        self.started_up = asyncio.Event()
 
     # ------------------------------------------------------------ front end API
 
@@ -214,6 +218,8 @@ class CaptionSession(Broadcaster):
         )
 
     def save(self, path: Path, fmt: str | None = None) -> Path:
+        from tui.core.transcript.exports import write_export  # not needed to start
+
         return write_export(self.transcript, path, fmt, timestamps=self.settings["output.timestamps"])
 
     # --------------------------------------------------------------------- run
@@ -233,6 +239,7 @@ class CaptionSession(Broadcaster):
             log.exception("session failed")
             code = self._fail(f"internal error: {type(exc).__name__}: {exc}", EXIT_FAILED)
         finally:
+            self.started_up.set()
             code = await self._teardown(code)
         self._emit(ev.Finished(code, (self.audio_error or self._detail) if code else ""))
         return code
@@ -248,6 +255,7 @@ class CaptionSession(Broadcaster):
         self._capture = asyncio.create_task(self._pull())
         url = s["service.url"] or p.cloud_url(s["service.region"])
         if self.engine == "local":
+            self.started_up.set()
             url = await self._start_local()
         conn = Connection(url, connection_params(s), s.api_key if self.engine != "local" else "",
                           temporary_token=s["service.temporary_token"], insecure=s["service.insecure"])
@@ -259,7 +267,7 @@ class CaptionSession(Broadcaster):
             log.warning("%s", warning)
             self._emit(ev.Notice("warning", warning))
         self.client = StreamingClient(conn, self.on_stream_event, buffer_s=s["service.reconnect_buffer_s"],
-                                      chunk_ms=s["audio.chunk_ms"])
+                                      chunk_ms=s["audio.chunk_ms"], on_first_send=self.started_up.set)
         for frame in self._early:  # what was said while the engine loaded
             self.client.push(frame)
         self._early = []

@@ -3,7 +3,8 @@
 Textual and the screen's modules take longer to import than capture and connecting do
 (bench/RESULTS.md, issue 16: launch -> first audio frame at the server 0.67 s, against 0.24 s
 for a minimal client). So the session starts first, in the event loop the app will run in,
-and Textual is imported on a thread meanwhile; the app takes the running session over. Its
+and once its first frame is out, Textual is imported on a thread; the app takes the running
+session over. Its
 events until then wait in an EventRelay (partials and level updates only the newest).
 """
 
@@ -20,6 +21,8 @@ from tui.captioning import EXIT_BAD_INPUT, CaptionSession, RunOptions, SetupErro
 from tui.config import Settings
 from tui.core.stream import events as ev
 from tui.share.run import run_shared
+
+FIRST_FRAME_WAIT_S = 0.5  # at most this long before the screen starts to load
 
 
 class EventRelay:
@@ -68,7 +71,12 @@ async def _run(settings: Settings, options: RunOptions) -> int:
         print(f"captioner: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     started = Started(session, asyncio.create_task(run_shared(session)), relay)
-    # On a thread: the loop goes on opening the microphone and connecting meanwhile.
+    # Textual is imported once the first frame is out (an import beside the start-up slows it:
+    # one interpreter lock), and on a thread, so the loop goes on sending meanwhile.
+    try:
+        await asyncio.wait_for(session.started_up.wait(), FIRST_FRAME_WAIT_S)
+    except asyncio.TimeoutError:
+        pass  # a slow network: the screen comes up and says "connecting"
     app_module = await asyncio.to_thread(importlib.import_module, "tui.app")
     try:
         return await app_module.run_tui_async(settings, options, started)

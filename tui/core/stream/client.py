@@ -13,8 +13,6 @@ import json
 import logging
 import random
 import time
-import urllib.error
-import urllib.request
 from collections import deque
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
@@ -190,10 +188,12 @@ class StreamingClient:
     trace: Callable[[str, Any], None] | None = None
 
     def __init__(self, conn: Connection, emit: Callable[[ev.Event], None], *,
-                 buffer_s: float = 120.0, chunk_ms: int = 50) -> None:
+                 buffer_s: float = 120.0, chunk_ms: int = 50,
+                 on_first_send: Callable[[], None] | None = None) -> None:
         conn.check()
         self.conn = conn
         self.emit = emit
+        self._on_first_send = on_first_send  # called once, after the first audio frame is sent
         self.chunk_ms = chunk_ms
         self._bpms = p.bytes_per_ms(conn.sample_rate)
         self._buffer_ms = buffer_s * 1000.0
@@ -481,6 +481,9 @@ class StreamingClient:
         return p.build_url(self.conn.url, params), headers
 
     def _mint_token(self) -> str:
+        import urllib.error  # only with temporary tokens: not loaded before the first frame
+        import urllib.request
+
         req = urllib.request.Request(p.token_url(self.conn.url, 60),
                                      headers={"Authorization": self.conn.api_key})
         try:
@@ -601,6 +604,9 @@ class StreamingClient:
             await self._pace(live, started)
             pcm = frame.pcm if len(frame.pcm) >= min_bytes else frame.pcm.ljust(min_bytes, b"\0")
             await ws.send(pcm)
+            if self._on_first_send is not None:
+                self._on_first_send()
+                self._on_first_send = None
             if self.trace is not None:
                 self.trace("sent", frame)
             clock.add(frame.t0_ms, len(pcm) / self._bpms)
