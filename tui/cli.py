@@ -7,12 +7,11 @@ import asyncio
 import logging
 import os
 import sys
-from importlib import resources
 from pathlib import Path
 
 from tui import __version__
 from tui.config import ConfigError, Settings, load_settings
-from tui.core.transcript.exports import FORMATS
+from tui.core.transcript.formats import FORMATS
 
 EXIT_USAGE = 2
 
@@ -133,7 +132,7 @@ def _check_output(path: Path | None) -> None:
     """A transcript path that cannot be written is found now, not after a two-hour lecture."""
     if path is None:
         return
-    from tui.core.transcript.exports import format_for_path
+    from tui.core.transcript.formats import format_for_path
 
     try:
         format_for_path(path)
@@ -162,6 +161,8 @@ def _open_share(args: argparse.Namespace):
 
 
 def demo_path() -> str:
+    from importlib import resources  # only for the demo: it is not needed to start
+
     return str(resources.files("tui") / "data" / "demo.wav")
 
 

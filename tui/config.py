@@ -16,7 +16,7 @@ from typing import Any
 from platformdirs import user_config_dir
 
 from tui.core.stream import protocol
-from tui.core.transcript.exports import FORMATS
+from tui.core.transcript.formats import FORMATS
 
 API_KEY_ENV = "ASSEMBLYAI_API_KEY"
 CONFIG_ENV = "CAPTIONER_CONFIG"

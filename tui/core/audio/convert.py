@@ -7,7 +7,6 @@ block boundaries leave no clicks and no gaps, and every chunk it emits is exactl
 from __future__ import annotations
 
 import numpy as np
-import soxr
 
 
 def to_mono(block: np.ndarray) -> np.ndarray:
@@ -46,11 +45,11 @@ class Resampler:
 
     def __init__(self, in_rate: int, out_rate: int) -> None:
         self.in_rate, self.out_rate = in_rate, out_rate
-        self._stream = (
-            None
-            if in_rate == out_rate
-            else soxr.ResampleStream(in_rate, out_rate, 1, dtype="float32", quality=QUALITY)
-        )
+        self._stream = None
+        if in_rate != out_rate:
+            import soxr  # only when resampling: a sound server delivers the service's rate
+
+            self._stream = soxr.ResampleStream(in_rate, out_rate, 1, dtype="float32", quality=QUALITY)
 
     def delay(self) -> float:
         """Output samples the filter still holds back (soxr buffers 20-100 ms)."""

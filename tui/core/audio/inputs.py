@@ -1,13 +1,14 @@
-"""open_source(): the audio source a spec names (microphone, device, file or stdin)."""
+"""open_source(): the audio source a spec names (microphone, device, file or stdin).
+
+Each kind is imported when asked for: the microphone's first frame does not wait for
+soundfile or pulsectl to load.
+"""
 
 from __future__ import annotations
 
 import os
 
-from tui.core.audio.files import StdinSource, open_file
-from tui.core.audio.mic import MicSource
 from tui.core.audio.source import AudioSource
-from tui.core.audio.system import SystemAudioSource
 
 SYSTEM = "system"  # --input system: the default output's monitor; system:NAME another output's
 
@@ -38,10 +39,18 @@ def open_source(
     one-line explanation when the input cannot be used.
     """
     if spec == SYSTEM or (spec or "").startswith(SYSTEM + ":"):
+        from tui.core.audio.system import SystemAudioSource
+
         return SystemAudioSource(spec.partition(":")[2] or None, rate=rate, chunk_ms=chunk_ms)
     if spec == "-":
+        from tui.core.audio.files import StdinSource
+
         return StdinSource(stdin_rate, rate=rate, chunk_ms=chunk_ms)
     if spec is not None and _looks_like_file(spec):
+        from tui.core.audio.files import open_file
+
         path = os.path.expanduser(spec)
         return open_file(path, rate=rate, chunk_ms=chunk_ms, speed=speed)
+    from tui.core.audio.mic import MicSource
+
     return MicSource(spec, rate=rate, chunk_ms=chunk_ms, device_rate=device_rate)

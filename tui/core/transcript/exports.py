@@ -14,14 +14,9 @@ from tui.core.transcript.cues import Cue, build_cues
 from tui.core.transcript.speakers import speaker_name, speaker_spans
 from tui.core.transcript.sources import for_export
 from tui.core.transcript.wording import clock, duration, marker_text
+from tui.core.transcript.formats import FORMATS, ExportError, canonical, format_for_path
 from tui.core.transcript.model import FinalTurn, Marker, Transcript, info_to_dict, marker_to_dict, turn_to_dict
 
-FORMATS = ("txt", "md", "srt", "vtt", "json")
-_ALIASES = {"text": "txt", "markdown": "md", "webvtt": "vtt"}
-
-
-class ExportError(Exception):
-    """A transcript could not be written; the message is one line for a person."""
 
 
 # ------------------------------------------------------------------ time formats
@@ -162,7 +157,7 @@ def _json_turn(t: Transcript, turn: FinalTurn) -> dict:
 
 def render(transcript: Transcript, fmt: str, *, timestamps: bool = True) -> str:
     """The transcript in one of FORMATS; `timestamps` applies to txt and md."""
-    fmt = _ALIASES.get(fmt.lower(), fmt.lower())
+    fmt = canonical(fmt)
     transcript = for_export(transcript)
     if fmt == "txt":
         return _txt(transcript, timestamps)
@@ -175,15 +170,6 @@ def render(transcript: Transcript, fmt: str, *, timestamps: bool = True) -> str:
     if fmt == "json":
         return _json(transcript)
     raise ValueError(f"unknown export format {fmt!r}: use one of {', '.join(FORMATS)}")
-
-
-def format_for_path(path: Path) -> str:
-    ext = Path(path).suffix.lower().lstrip(".")
-    fmt = _ALIASES.get(ext, ext)
-    if fmt not in FORMATS:
-        allowed = ", ".join("." + f for f in FORMATS)
-        raise ValueError(f"cannot tell the export format from {Path(path).name!r}: use {allowed} (or --format)")
-    return fmt
 
 
 # ------------------------------------------------------------------ writing
