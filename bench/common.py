@@ -150,6 +150,15 @@ def speech_file(path: Path, seconds: float, rate: int = 16000) -> Path:
     return path
 
 
+def byte_compile(*checkouts: str | Path) -> None:
+    """Compile each checkout's tui package, as `pip install` does for a user.
+
+    This machine sets PYTHONDONTWRITEBYTECODE, so a source checkout would otherwise be
+    compiled anew at every launch (about 60 ms here), which no installed captioner does."""
+    for checkout in checkouts:
+        subprocess.run([PY, "-m", "compileall", "-q", str(Path(checkout) / "tui")], check=True)
+
+
 def isolated_env(folder: Path) -> dict:
     """Environment for a captioner process: its own data, state and config dirs, no key."""
     env = {k: v for k, v in os.environ.items() if k != "ASSEMBLYAI_API_KEY"}

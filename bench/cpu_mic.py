@@ -42,7 +42,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from common import PY, figure, header, isolated_env, lecture_script, load1, speech_file  # noqa: E402
+from common import PY, byte_compile, figure, header, isolated_env, lecture_script, load1, speech_file  # noqa: E402
 from mic_run import speech_loop  # noqa: E402
 from procstat import peak_rss_mb, rates, sample  # noqa: E402
 from vmic import play_until, start_vmic  # noqa: E402
@@ -201,6 +201,7 @@ def main() -> int:
         args.rounds, args.seconds = 1, 8.0
     names = args.clients.split(",")
     header("cpu_mic")
+    byte_compile(HERE.parent, *(c for c in (args.base, args.alt) if c))
     folder = Path(tempfile.mkdtemp(prefix="bench-cpumic-"))
     config = folder / "config.toml"
     config.write_text(args.config.replace("\\n", "\n"))

@@ -9,7 +9,7 @@ real ptys (100x30, drained as a terminal would):
   tui_call  `captioner --url ... --system-audio`  the microphone and the system audio:
             two capture streams, two sessions, two live lines and two meters
 
-Whole-process CPU (user + system, psutil) over the same window after a warm-up; the server
+Whole-process CPU (user + system, from /proc, with each thread's share) over the same window after a warm-up; the server
 is shared, so its CPU covers three sessions. Prints `name: value unit`; cpu_* are % of one core.
 
     python bench/cpu_two_sources.py [--quick] [--seconds 60]
@@ -30,13 +30,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 sys.path.insert(0, str(HERE.parent / "tests"))
 
-from common import PY, PtyApp, ServeProcess, figure, header, isolated_env, speech_file  # noqa: E402
+from common import PY, PtyApp, ServeProcess, byte_compile, figure, header, isolated_env, speech_file  # noqa: E402
+from procstat import rates, sample  # noqa: E402
 from vmic import play_until, start_vmic  # noqa: E402
-
-
-def cpu_s(proc: psutil.Process) -> float:
-    t = proc.cpu_times()
-    return t.user + t.system
 
 
 def play_system_until(mic, wav: str, stop: threading.Event) -> None:
@@ -57,6 +53,7 @@ def main() -> int:
     args = ap.parse_args()
     window, warmup = (5.0, 4.0) if args.quick else (args.seconds, args.warmup)
     header("cpu_two_sources")
+    byte_compile(HERE.parent)
     folder = Path(tempfile.mkdtemp(prefix="bench-cpu2-"))
     wav = str(speech_file(folder / "speech.wav", 30))
     mic = start_vmic(folder)
@@ -76,11 +73,9 @@ def main() -> int:
             procs["server"] = psutil.Process(server.proc.pid)
             try:
                 time.sleep(warmup)
-                before = {k: cpu_s(p) for k, p in procs.items()}
-                t0 = time.monotonic()
+                before = {k: sample(p.pid) for k, p in procs.items()}
                 time.sleep(window)
-                after = {k: cpu_s(p) for k, p in procs.items()}
-                wall = time.monotonic() - t0
+                after = {k: sample(p.pid) for k, p in procs.items()}
                 alive = {k: p.is_running() and p.status() != psutil.STATUS_ZOMBIE for k, p in procs.items()}
             finally:
                 for a in apps.values():
@@ -94,11 +89,15 @@ def main() -> int:
     finally:
         stop.set()
         mic.stop()
-    cpu = {k: 100 * (after[k] - before[k]) / wall for k in procs}
-    figure("window", wall, "s")
+    got = {k: rates(before[k], after[k]) for k in procs}
+    cpu = {k: r.cpu_pct for k, r in got.items()}
+    figure("window", after["server"].at - before["server"].at, "s")
     for k in ("tui_mic", "tui_call", "server"):
         figure(f"cpu_{k}", cpu[k], "%", ".2f")
     figure("cpu_ratio_call_to_mic", cpu["tui_call"] / cpu["tui_mic"], "x", ".2f")
+    for k in ("tui_mic", "tui_call"):
+        parts = [f"{t} {c:.2f}% {w:.0f}/s" for t, c, w in got[k].threads if c >= 0.05]
+        print(f"# {k} per thread (cpu, wake-ups/s): " + " | ".join(parts), flush=True)
     figure("both_went_live", "yes" if all(a.seen("live") for a in apps.values()) else "no")
     if not all(alive.values()):
         print(f"# warning: a process ended inside the window: {alive}", flush=True)

@@ -26,7 +26,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from common import (PY, PtyApp, ServeProcess, figure, header, isolated_env, lecture_script,  # noqa: E402
+from common import (PY, PtyApp, ServeProcess, byte_compile, figure, header, isolated_env, lecture_script,  # noqa: E402
                     speech_file)
 
 FRAME = ("dropped", "Quit")
@@ -80,6 +80,7 @@ def main() -> int:
     args = ap.parse_args()
     runs = 2 if args.quick else args.runs
     header("startquit")
+    byte_compile(Path(__file__).resolve().parent.parent)
     base = Path(tempfile.mkdtemp(prefix="bench-startquit-"))
     wav = speech_file(base / "speech.wav", 120)
     config = base / "empty.toml"
