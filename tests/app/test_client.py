@@ -189,3 +189,19 @@ def test_headless_contract(tmp_path, mode):
         assert set(first) >= {"turn_order", "start_ms", "end_ms", "text", "words"}
         assert first["words"][0] == {"text": "Good", "start_ms": 300, "end_ms": 550, "confidence": 1.0}
     assert "anything" not in proc.stdout + proc.stderr
+
+
+async def test_first_send_is_reported_once_after_the_connection_opens(tmp_path):
+    # The full screen waits for this before importing Textual (tui/early_start.py).
+    _, script = script_file(tmp_path, TURNS[:1])
+    async with local_server(script) as server:
+        conn = Connection(server.url, {"sample_rate": 16000, "format_turns": True})
+        got, seen = [], []
+        client = StreamingClient(conn, got.append, on_first_send=lambda: seen.append(len(got)))
+        frames = [Frame(bytes(1600), i * 50.0, 0.0) for i in range(40)]  # 2 s, before run()
+        for frame in frames:
+            client.push(frame)
+        client.end_input()
+        await client.run()
+    assert len(seen) == 1  # once, though 40 frames went out
+    assert not any(isinstance(e, ev.TurnFinal) for e in got[:seen[0]])  # before any reply to audio
