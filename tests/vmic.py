@@ -8,6 +8,7 @@ which also sets PULSE_SERVER in os.environ for in-process capture.
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -76,13 +77,44 @@ class VMic:
                            f"sink_properties=device.description={description}").stdout.strip()
         keepalive = _start_keepalive(self, sink, channels=2)
         self._outputs[sink] = (module, keepalive)
-        _wait_until(lambda: sink in self._run("pactl", "list", "short", "sinks").stdout, f"sink {sink}")
+        self._settle(sink, keepalive)
         if default:
             self.set_default_output(sink)
         self._run("pactl", "set-default-source", SOURCE)
 
+    def _keepalives(self) -> dict[str, subprocess.Popen]:
+        return {SINK: self._keepalive, **{sink: k for sink, (_, k) in self._outputs.items()}}
+
+    def _settle(self, sink: str, keepalive: subprocess.Popen) -> None:
+        """Put a sink's keep-alive on it, then restart the sink's clock: without its
+        keep-alive a null sink renders 2 s ahead, and captures from it stall till then."""
+        _wait_until(lambda: self._stream_of(keepalive), f"the keep-alive stream of {sink}")
+        index, now_on = self._stream_of(keepalive)
+        if now_on != sink:
+            self._run("pactl", "move-sink-input", index, sink)
+        self._run("pactl", "suspend-sink", sink, "1")
+        self._run("pactl", "suspend-sink", sink, "0")
+
+    def _stream_of(self, player: subprocess.Popen) -> tuple[str, str] | None:
+        """(sink-input index, sink name) of a player's stream."""
+        names = {x["index"]: x["name"] for x in self._pactl_json("sinks")}
+        for stream in self._pactl_json("sink-inputs"):
+            if stream["properties"].get("application.process.id") == str(player.pid):
+                return str(stream["index"]), names.get(stream["sink"], "")
+        return None
+
+    def _pactl_json(self, what: str) -> list[dict]:
+        return json.loads(self._run("pactl", "-f", "json", "list", what).stdout or "[]")
+
     def set_default_output(self, sink: str) -> None:
+        """PulseAudio moves the streams of the old default sink to the new one, a
+        keep-alive too (one opened on the default sink can't be pinned): put it back."""
+        old = self._run("pactl", "get-default-sink").stdout.strip()
         self._run("pactl", "set-default-sink", sink)
+        keepalive = self._keepalives().get(old)
+        where = keepalive and self._stream_of(keepalive)
+        if where and where[1] != old:
+            self._settle(old, keepalive)
 
     def remove_output(self, sink: str = SPEAKERS) -> None:
         """Unload an output, as unplugged headphones vanish."""
@@ -183,12 +215,7 @@ def start_vmic(tmpdir: str | os.PathLike) -> VMic:
         mic._run("pactl", "set-default-sink", SINK)
         mic._run("pactl", "set-default-source", SOURCE)
         mic._keepalive = _start_keepalive(mic)
-        _wait_until(
-            lambda: mic._run("pactl", "list", "short", "sink-inputs").stdout.strip(),
-            "the keep-alive stream",
-        )
-        mic._run("pactl", "suspend-sink", SINK, "1")  # reset the sink clock
-        mic._run("pactl", "suspend-sink", SINK, "0")
+        mic._settle(SINK, mic._keepalive)
     except BaseException:
         mic.stop()
         raise
