@@ -1,5 +1,6 @@
 """The layer rules in pyproject.toml hold, and they would catch each kind of upward arrow."""
 
+import logging
 import os
 import shutil
 import sys
@@ -20,9 +21,15 @@ def lint(root) -> int:
     saved = {k: v for k, v in sys.modules.items() if k == "tui" or k.startswith("tui.")}
     for k in saved:
         del sys.modules[k]
+    # lint-imports configures its logging with dictConfig, which disables every logger that
+    # exists (tui.ui among them): later tests in this process would see no log records.
+    loggers = [x for x in logging.Logger.manager.loggerDict.values() if isinstance(x, logging.Logger)]
+    disabled = [x.disabled for x in loggers]
     try:
         return lint_imports(config_filename=CONFIG, no_cache=True, no_logo=True)
     finally:
+        for logger, was in zip(loggers, disabled):
+            logger.disabled = was
         os.chdir(cwd)
         while str(root) in sys.path:
             sys.path.remove(str(root))
