@@ -88,8 +88,7 @@ class VMic:
     def _settle(self, sink: str, keepalive: subprocess.Popen) -> None:
         """Put a sink's keep-alive on it, then restart the sink's clock: without its
         keep-alive a null sink renders 2 s ahead, and captures from it stall till then."""
-        _wait_until(lambda: self._stream_of(keepalive), f"the keep-alive stream of {sink}")
-        index, now_on = self._stream_of(keepalive)
+        index, now_on = _wait_until(lambda: self._stream_of(keepalive), f"the keep-alive stream of {sink}")
         if now_on != sink:
             self._run("pactl", "move-sink-input", index, sink)
         self._run("pactl", "suspend-sink", sink, "1")
@@ -109,7 +108,7 @@ class VMic:
     def set_default_output(self, sink: str) -> None:
         """PulseAudio moves the streams of the old default sink to the new one, a
         keep-alive too (one opened on the default sink can't be pinned): put it back."""
-        old = self._run("pactl", "get-default-sink").stdout.strip()
+        old = self.default_output()
         self._run("pactl", "set-default-sink", sink)
         keepalive = self._keepalives().get(old)
         where = keepalive and self._stream_of(keepalive)
@@ -172,12 +171,14 @@ def _wait_gone(pid: int, timeout: float = 3.0) -> None:
     _kill(pid, signal.SIGKILL)
 
 
-def _wait_until(check, what: str, timeout: float = 10.0) -> None:
+def _wait_until(check, what: str, timeout: float = 10.0):
+    """check()'s first true value, polled until `timeout`."""
     end = time.monotonic() + timeout
-    while not check():
+    while not (value := check()):
         if time.monotonic() > end:
             raise RuntimeError(f"virtual mic: timed out waiting for {what}")
         time.sleep(0.05)
+    return value
 
 
 def start_vmic(tmpdir: str | os.PathLike) -> VMic:
