@@ -48,6 +48,7 @@ class RunOptions:
     journal_dir: Path | None = None
     local_args: tuple[str, ...] = field(default_factory=tuple)  # extra `captioner serve` flags
     share: object | None = None  # a tui.share.address.ShareSpec: serve the captions while running
+    meter: bool = True  # False: nothing shows the input levels (headless), so none are measured
 
 
 @dataclass(slots=True)
@@ -250,6 +251,7 @@ class CaptionSession(Broadcaster):
         self.source = open_source(spec, rate=s["audio.sample_rate"], chunk_ms=s["audio.chunk_ms"],
                                   speed=opts.speed, stdin_rate=opts.stdin_rate,
                                   device_rate=s["audio.device_rate"] or None)
+        self.source.levels.enabled = opts.meter
         if hasattr(self.source, "on_change"):  # system audio: its output came, went or changed
             self.source.on_change = lambda level, text: self._emit(ev.Notice(level, text))
         self._capture = asyncio.create_task(self._pull())

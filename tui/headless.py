@@ -7,6 +7,7 @@ the last turns are flushed and printed, nothing is lost.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import signal
 import sys
@@ -79,7 +80,7 @@ class HeadlessPrinter:
 
 async def run_headless(settings: Settings, options: RunOptions, jsonl: bool) -> int:
     printer = HeadlessPrinter(jsonl)
-    session = make_session(settings, printer, options)
+    session = make_session(settings, printer, dataclasses.replace(options, meter=False))
     printer.names = getattr(session, "names", {})
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):

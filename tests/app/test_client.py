@@ -10,6 +10,7 @@ import pytest
 
 from tui.core.stream import events as ev
 from tui.core.stream.client import Connection, Rechunker, StreamError, StreamingClient
+from tui.core.audio.levels import FLOOR_DB
 from tui.core.audio.source import Frame
 from tui.server.scripted import timecode_pcm
 from streaming import (TURNS, local_server, run_session, script_file, scripted_audio,
@@ -32,6 +33,18 @@ async def test_all_turns_arrive_formatted_once_in_order(tmp_path):
     partial_words = [w.text for e in events.of(ev.PartialTurn) for w in e.words]
     assert "good" in partial_words and "Good" not in partial_words
     assert [t.text for t in session.transcript.turns] == TURNS
+
+
+@pytest.mark.parametrize("meter", [True, False])
+async def test_input_levels_are_measured_only_when_something_shows_them(tmp_path, meter):
+    # Headless runs (meter=False) show no level meter: the capture skips metering, and the
+    # captions are the same.
+    _, script = script_file(tmp_path)
+    async with local_server(script) as server:
+        code, events, session = await run_session(tmp_path, settings_for(tmp_path, server.url),
+                                                  scripted_audio(tmp_path, script), meter=meter)
+    assert code == 0 and events.texts == TURNS
+    assert (session.source.levels.snapshot().peak_db > FLOOR_DB) is meter
 
 
 async def test_last_turn_is_flushed_by_terminate(tmp_path):

@@ -96,3 +96,11 @@ def test_louder_peak_takes_over_the_hold_at_once():
     # after the hold has decayed below a new, quieter peak, that peak is held instead
     meter.update(sine(0.05), now=0.2 + HOLD_S + 1.0)  # hold decayed to -26 dB; new -26.02 dB
     assert meter.snapshot(now=0.2 + HOLD_S + 1.0).hold_db == pytest.approx(-26.02, abs=0.05)
+
+
+def test_a_disabled_tracker_ignores_blocks():
+    meter = LevelTracker()
+    meter.enabled = False  # nothing shows the levels (a headless run)
+    meter.update(sine(0.5), now=1.0)
+    shown = meter.snapshot(now=1.0)
+    assert (shown.rms_db, shown.peak_db, shown.hold_db) == (FLOOR_DB, FLOOR_DB, FLOOR_DB)
