@@ -39,12 +39,13 @@ async def test_live_caption_styles_provisional_and_unsure_words():
     async with One(live).run_test(size=(40, 5)):
         assert live.show(live_words(("sure", 0.9, True), ("maybe", 0.2, True), ("next", 0.9, False)))
         assert not live.show(live_words(("sure", 0.9, True), ("maybe", 0.2, True), ("next", 0.9, False)))
+        base = live.line_style()  # the widget's own text style, under every word
         styles = [s for _, s in live.styled_words()]
-        assert styles[0] == Style()
+        assert styles[0] == base and not (base.underline or base.italic)
         assert styles[1].underline and not styles[1].italic
         assert styles[2].italic
         live.low_confidence = 0  # off
-        assert live.styled_words()[1][1] == Style()
+        assert live.styled_words()[1][1] == base
         assert live.size.height == 3
         live.show(live_words(*[(f"word{i}", 1.0, True) for i in range(60)]))
         assert live.size.height == 3  # never grows

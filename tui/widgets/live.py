@@ -73,18 +73,16 @@ class LiveCaption(PaintedLines):
         super().repaint()
 
     def styled_words(self) -> list[tuple[str, Style]]:
-        provisional = self.get_component_rich_style("live-caption--provisional", partial=True)
-        low = self.get_component_rich_style("live-caption--low-confidence", partial=True)
+        """(text, style) per word, on the widget's base style: the four word styles are looked
+        up once (line_style keeps them), not added and hashed per word at every repaint."""
+        low = self.low_confidence
         out: list[tuple[str, Style]] = []
         if self.label:
-            out.append((f"{self.label}:", self.get_component_rich_style("live-caption--label", partial=True)))
+            out.append((f"{self.label}:", self.line_style("live-caption--label")))
         for w in self.words:
-            style = Style()
-            if not w.final:
-                style += provisional
-            if self.low_confidence and w.confidence < self.low_confidence:
-                style += low
-            out.append((w.text, style))
+            out.append((w.text, self.line_style(
+                None if w.final else "live-caption--provisional",
+                "live-caption--low-confidence" if low and w.confidence < low else None)))
         return out
 
     def render_line(self, y: int) -> Strip:
@@ -105,7 +103,7 @@ class LiveCaption(PaintedLines):
             for i, (piece, style) in enumerate(line):
                 if i:
                     segments.append(Segment(" ", base))
-                segments.append(Segment(piece, base + style))
+                segments.append(Segment(piece, style))
             lines.append(Strip(segments))
         return lines
 
