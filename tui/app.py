@@ -45,6 +45,7 @@ class CaptionerApp(textual_hacks.RoutedErrors, App[None]):
     def __init__(self, settings: Settings, options: RunOptions | None = None, *, autostart: bool = True,
                  clock: SimpleNamespace = SYSTEM_CLOCK, started: Started | None = None) -> None:
         super().__init__()
+        self.driver_class = textual_hacks.quiet_input_driver(self.driver_class)
         self.settings, self.options = settings, options or RunOptions()
         self.autostart, self.clock = autostart, clock
         self.started = started  # a session already running (tui/early_start.py)

@@ -279,3 +279,110 @@ def ignore_clicks_on_stale_options() -> None:
         return
     if not getattr(original, "captioner_guard", False):
         OptionList._on_click = _option_click_guard(original)  # type: ignore[method-assign]
+
+
+# ------------------------------------------------------------------ input
+
+
+def quiet_input_driver(driver_class: type) -> type:
+    """`driver_class`, or for Textual's LinuxDriver one whose input thread sleeps until a key.
+
+    LinuxDriver's input thread wakes ten times a second (select(0.1)) to see whether the app
+    is exiting and whether a lone Escape has timed out: 10 idle wake-ups a second, 0.1-0.25 %
+    of a core (bench/RESULTS.md) for an app meant to run all day. This one blocks until input
+    comes, its parser's timeout is due, or exit_event.set() writes to a wake-up pipe.
+    """
+    try:
+        from textual._parser import ParseError
+        from textual._time import get_time
+        from textual._xterm_parser import XTermParser
+        from textual.drivers.linux_driver import LinuxDriver
+    except ImportError:
+        _fallback("textual.drivers.linux_driver")
+        return driver_class
+    if driver_class is not LinuxDriver:
+        return driver_class  # Windows, textual-serve's web driver, a test driver
+    if not all(hasattr(LinuxDriver, n) for n in ("run_input_thread", "process_message")):
+        _fallback("LinuxDriver.run_input_thread")
+        return driver_class
+    return _quiet_linux_driver(LinuxDriver, XTermParser, ParseError, get_time)
+
+
+def _quiet_linux_driver(LinuxDriver, XTermParser, ParseError, get_time) -> type:
+    import os
+    import selectors
+    import threading
+    from codecs import getincrementaldecoder
+
+    class WakingEvent(threading.Event):
+        """exit_event: set() also wakes the input thread's select()."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.lock = threading.Lock()
+            self.wake_fd: int | None = None  # the pipe's write end while the thread runs
+
+        def set(self) -> None:
+            super().set()
+            with self.lock:
+                if self.wake_fd is not None:
+                    os.write(self.wake_fd, b"x")
+
+    class QuietInputDriver(LinuxDriver):
+        def __init__(self, *args, **kwargs) -> None:
+            super().__init__(*args, **kwargs)
+            self._quiet = (isinstance(getattr(self, "exit_event", None), threading.Event)
+                           and isinstance(getattr(self, "fileno", None), int))
+            if self._quiet:
+                self.exit_event = WakingEvent()
+            else:
+                _fallback("LinuxDriver.exit_event")
+
+        def run_input_thread(self) -> None:
+            """Textual 8.2.8's loop, with select() waiting as long as nothing is due."""
+            if not self._quiet:
+                return super().run_input_thread()
+            wake_r, wake_w = os.pipe()
+            with self.exit_event.lock:
+                self.exit_event.wake_fd = wake_w
+            selector = selectors.SelectSelector()
+            selector.register(self.fileno, selectors.EVENT_READ)
+            selector.register(wake_r, selectors.EVENT_READ)
+            parser = XTermParser(getattr(self, "_debug", False))
+            decode = getincrementaldecoder("utf-8")().decode
+
+            def process(ready, final: bool = False) -> None:
+                for key, _mask in ready:
+                    if key.fd == wake_r:
+                        os.read(wake_r, 64)
+                        continue
+                    data = decode(os.read(self.fileno, 1024 * 4), final=final)
+                    if not data:  # stdin is a pipe at its end
+                        break
+                    for event in parser.feed(data):
+                        self.process_message(event)
+                for event in parser.tick():
+                    self.process_message(event)
+
+            def timeout() -> float | None:
+                due = getattr(parser, "_timeout_time", 0.0)  # a lone Escape waits for more
+                return None if due is None else max(due - get_time(), 0.0)
+
+            try:
+                while not self.exit_event.is_set():
+                    process(selector.select(timeout()))
+                selector.unregister(self.fileno)
+                process(selector.select(0.1), final=True)
+            finally:
+                with self.exit_event.lock:
+                    self.exit_event.wake_fd = None
+                selector.close()
+                os.close(wake_r)
+                os.close(wake_w)
+                try:
+                    for _ in parser.feed(""):
+                        pass
+                except (EOFError, ParseError):
+                    pass
+
+    return QuietInputDriver

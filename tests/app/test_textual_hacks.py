@@ -104,3 +104,46 @@ async def test_a_click_on_an_option_gone_since_the_last_frame_is_ignored():
         await options._on_click(events.Click(options, 1, 0, 0, 0, 1, False, False, False,
                                              style=Style(meta={"option": 0})))
         assert options.highlighted == 0  # a click on a real option still selects it
+
+
+def _switches(native_id: int) -> int:
+    with open(f"/proc/self/task/{native_id}/status") as f:
+        return int(next(line for line in f if line.startswith("voluntary_ctxt_switches")).split()[1])
+
+
+async def test_the_input_thread_sleeps_until_a_key_and_wakes_to_exit():
+    """Textual's input thread woke 10 times a second while nobody typed; this one reads keys,
+    times out a lone Escape, and leaves at once when told to."""
+    import os
+    import threading
+    import time
+
+    from textual import events
+    from textual.drivers.linux_driver import LinuxDriver
+
+    driver_class = textual_hacks.quiet_input_driver(LinuxDriver)
+    assert driver_class is not LinuxDriver and textual_hacks.FALLBACKS == set()
+    driver = driver_class(object())
+    read_end, write_end = os.pipe()
+    driver.fileno = read_end  # a pipe stands in for the terminal
+    got: list = []
+    driver.process_message = got.append
+    thread = threading.Thread(target=driver.run_input_thread)
+    thread.start()
+    try:
+        time.sleep(0.3)
+        before = _switches(thread.native_id)
+        time.sleep(1.0)
+        assert _switches(thread.native_id) - before <= 1  # Textual's own: 10
+        os.write(write_end, b"q")
+        os.write(write_end, b"\x1b")  # a lone Escape: a key once the parser's timeout is up
+        deadline = time.monotonic() + 2
+        while len(got) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+        assert [e.key for e in got if isinstance(e, events.Key)] == ["q", "escape"]
+    finally:
+        driver.exit_event.set()
+        thread.join(1.0)
+        os.close(read_end)
+        os.close(write_end)
+    assert not thread.is_alive()
