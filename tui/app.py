@@ -23,6 +23,7 @@ from tui.captioning import EXIT_BAD_INPUT, EXIT_FAILED, RunOptions, SetupError
 from tui.early_start import Started
 from tui.screens.commands import CaptionCommands
 from tui.screens.help import HelpScreen
+from tui.terminal_driver import captioner_driver
 from tui.screens.main import SYSTEM_CLOCK, MainScreen
 from tui.ui_errors import ErrorGuard, closed_screen_race
 
@@ -45,7 +46,7 @@ class CaptionerApp(textual_hacks.RoutedErrors, App[None]):
     def __init__(self, settings: Settings, options: RunOptions | None = None, *, autostart: bool = True,
                  clock: SimpleNamespace = SYSTEM_CLOCK, started: Started | None = None) -> None:
         super().__init__()
-        self.driver_class = textual_hacks.quiet_input_driver(self.driver_class)
+        self.driver_class = captioner_driver(self.driver_class)
         self.settings, self.options = settings, options or RunOptions()
         self.autostart, self.clock = autostart, clock
         self.started = started  # a session already running (tui/early_start.py)

@@ -5,7 +5,9 @@ The render path reaches past Textual's public API twice, both for measured reaso
 and a compositor that renders only the changed rows. Each function here checks that the
 private attribute it needs is there; when a Textual release renames one, it takes a plain,
 public fallback (a normal refresh) and records the name in FALLBACKS, so the app keeps
-working and tests/unit/test_textual_hacks.py fails loudly under the pinned version.
+working and tests/app/test_textual_hacks.py fails loudly under the pinned version. The
+terminal driver's changes (an input thread that sleeps, output written from the loop) follow
+the same rules in tui/terminal_driver.py.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ except ImportError:  # pragma: no cover
     FALLBACKS.add("textual._context.active_app")
 
 
-def _fallback(name: str) -> None:
+def fallback(name: str) -> None:
     if name not in FALLBACKS:
         FALLBACKS.add(name)
         log.warning("Textual %s has no %s (written for %s): using the plain path",
@@ -51,7 +53,7 @@ def _version() -> str:
 def _has(obj: object, name: str, where: str) -> bool:
     if hasattr(obj, name):
         return True
-    _fallback(f"{where}.{name}")
+    fallback(f"{where}.{name}")
     return False
 
 
@@ -80,7 +82,7 @@ def visible_widgets(screen) -> dict | None:
     """The compositor's map of visible widgets, front to back (a new dict on any change)."""
     compositor = getattr(screen, "_compositor", None)
     if compositor is None or not hasattr(compositor, "visible_widgets"):
-        _fallback("Screen._compositor.visible_widgets")
+        fallback("Screen._compositor.visible_widgets")
         return None
     return compositor.visible_widgets
 
@@ -126,7 +128,7 @@ class CroppingCompositor(Compositor or object):  # type: ignore[misc]
 def install_cropping_compositor(screen) -> None:
     """Give the screen the compositor that renders only the changed rows."""
     if Compositor is None or not hasattr(Compositor, "_get_renders") or not _has(screen, "_compositor", "Screen"):
-        _fallback("Compositor._get_renders")
+        fallback("Compositor._get_renders")
         return
     screen._compositor = CroppingCompositor()
 
@@ -187,7 +189,7 @@ def contain_handler_errors() -> None:
     _has(App, "_handle_exception", "App")  # RoutedErrors overrides it
     original = getattr(MessagePump, "_dispatch_message", None)
     if original is None:
-        _fallback("MessagePump._dispatch_message")
+        fallback("MessagePump._dispatch_message")
         return
     if not getattr(original, "captioner_guard", False):
         MessagePump._dispatch_message = _dispatch_guard(original)  # type: ignore[method-assign]
@@ -225,7 +227,7 @@ def ignore_presses_on_removed_widgets() -> None:
 
     original = getattr(Screen, "_forward_event", None)
     if original is None:
-        _fallback("Screen._forward_event")
+        fallback("Screen._forward_event")
         return
     if not getattr(original, "captioner_guard", False):
         Screen._forward_event = _forward_guard(original)  # type: ignore[method-assign]
@@ -275,114 +277,7 @@ def ignore_clicks_on_stale_options() -> None:
 
     original = getattr(OptionList, "_on_click", None)
     if original is None:
-        _fallback("OptionList._on_click")
+        fallback("OptionList._on_click")
         return
     if not getattr(original, "captioner_guard", False):
         OptionList._on_click = _option_click_guard(original)  # type: ignore[method-assign]
-
-
-# ------------------------------------------------------------------ input
-
-
-def quiet_input_driver(driver_class: type) -> type:
-    """`driver_class`, or for Textual's LinuxDriver one whose input thread sleeps until a key.
-
-    LinuxDriver's input thread wakes ten times a second (select(0.1)) to see whether the app
-    is exiting and whether a lone Escape has timed out: 10 idle wake-ups a second, 0.1-0.25 %
-    of a core (bench/RESULTS.md) for an app meant to run all day. This one blocks until input
-    comes, its parser's timeout is due, or exit_event.set() writes to a wake-up pipe.
-    """
-    try:
-        from textual._parser import ParseError
-        from textual._time import get_time
-        from textual._xterm_parser import XTermParser
-        from textual.drivers.linux_driver import LinuxDriver
-    except ImportError:
-        _fallback("textual.drivers.linux_driver")
-        return driver_class
-    if driver_class is not LinuxDriver:
-        return driver_class  # Windows, textual-serve's web driver, a test driver
-    if not all(hasattr(LinuxDriver, n) for n in ("run_input_thread", "process_message")):
-        _fallback("LinuxDriver.run_input_thread")
-        return driver_class
-    return _quiet_linux_driver(LinuxDriver, XTermParser, ParseError, get_time)
-
-
-def _quiet_linux_driver(LinuxDriver, XTermParser, ParseError, get_time) -> type:
-    import os
-    import selectors
-    import threading
-    from codecs import getincrementaldecoder
-
-    class WakingEvent(threading.Event):
-        """exit_event: set() also wakes the input thread's select()."""
-
-        def __init__(self) -> None:
-            super().__init__()
-            self.lock = threading.Lock()
-            self.wake_fd: int | None = None  # the pipe's write end while the thread runs
-
-        def set(self) -> None:
-            super().set()
-            with self.lock:
-                if self.wake_fd is not None:
-                    os.write(self.wake_fd, b"x")
-
-    class QuietInputDriver(LinuxDriver):
-        def __init__(self, *args, **kwargs) -> None:
-            super().__init__(*args, **kwargs)
-            self._quiet = (isinstance(getattr(self, "exit_event", None), threading.Event)
-                           and isinstance(getattr(self, "fileno", None), int))
-            if self._quiet:
-                self.exit_event = WakingEvent()
-            else:
-                _fallback("LinuxDriver.exit_event")
-
-        def run_input_thread(self) -> None:
-            """Textual 8.2.8's loop, with select() waiting as long as nothing is due."""
-            if not self._quiet:
-                return super().run_input_thread()
-            wake_r, wake_w = os.pipe()
-            with self.exit_event.lock:
-                self.exit_event.wake_fd = wake_w
-            selector = selectors.SelectSelector()
-            selector.register(self.fileno, selectors.EVENT_READ)
-            selector.register(wake_r, selectors.EVENT_READ)
-            parser = XTermParser(getattr(self, "_debug", False))
-            decode = getincrementaldecoder("utf-8")().decode
-
-            def process(ready, final: bool = False) -> None:
-                for key, _mask in ready:
-                    if key.fd == wake_r:
-                        os.read(wake_r, 64)
-                        continue
-                    data = decode(os.read(self.fileno, 1024 * 4), final=final)
-                    if not data:  # stdin is a pipe at its end
-                        break
-                    for event in parser.feed(data):
-                        self.process_message(event)
-                for event in parser.tick():
-                    self.process_message(event)
-
-            def timeout() -> float | None:
-                due = getattr(parser, "_timeout_time", 0.0)  # a lone Escape waits for more
-                return None if due is None else max(due - get_time(), 0.0)
-
-            try:
-                while not self.exit_event.is_set():
-                    process(selector.select(timeout()))
-                selector.unregister(self.fileno)
-                process(selector.select(0.1), final=True)
-            finally:
-                with self.exit_event.lock:
-                    self.exit_event.wake_fd = None
-                selector.close()
-                os.close(wake_r)
-                os.close(wake_w)
-                try:
-                    for _ in parser.feed(""):
-                        pass
-                except (EOFError, ParseError):
-                    pass
-
-    return QuietInputDriver

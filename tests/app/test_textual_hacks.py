@@ -6,11 +6,13 @@ correct); this test is what notices: it fails if any fallback was taken.
 
 from __future__ import annotations
 
+import pytest
 import textual
 
 from test_snapshots import feed_live_session, frozen_app
 
 from tui import textual_hacks
+from tui.terminal_driver import TerminalWriter, captioner_driver
 from tui.widgets.meter import LevelMeter
 
 
@@ -121,7 +123,7 @@ async def test_the_input_thread_sleeps_until_a_key_and_wakes_to_exit():
     from textual import events
     from textual.drivers.linux_driver import LinuxDriver
 
-    driver_class = textual_hacks.quiet_input_driver(LinuxDriver)
+    driver_class = captioner_driver(LinuxDriver)
     assert driver_class is not LinuxDriver and textual_hacks.FALLBACKS == set()
     driver = driver_class(object())
     read_end, write_end = os.pipe()
@@ -147,3 +149,27 @@ async def test_the_input_thread_sleeps_until_a_key_and_wakes_to_exit():
         os.close(read_end)
         os.close(write_end)
     assert not thread.is_alive()
+
+
+
+async def test_the_terminal_writer_joins_a_loop_iteration_and_survives_a_closed_terminal():
+    """One write per loop iteration; and where Textual's writer thread died at the first failed
+    write (the app then hung on its full queue), this one notes the terminal is gone."""
+    import asyncio
+    import os
+
+    read_end, write_end = os.pipe()
+    os.set_blocking(read_end, False)
+    writer = TerminalWriter(os.fdopen(write_end, "w"))
+    for part in ("\x1b[?2026h", "\x1b[5;1Hlevel", "\x1b[?2026l"):  # one repaint, as _display writes it
+        writer.write(part)
+    with pytest.raises(BlockingIOError):
+        os.read(read_end, 100)  # nothing yet: written once the loop comes round
+    await asyncio.sleep(0)
+    assert os.read(read_end, 100) == b"\x1b[?2026h\x1b[5;1Hlevel\x1b[?2026l"
+    os.close(read_end)  # the terminal closes
+    for _ in range(100):  # far more than Textual's queue of 30
+        writer.write("paint")
+        await asyncio.sleep(0)
+    writer.stop()
+    assert writer.gone

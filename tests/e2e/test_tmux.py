@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 
 import numpy as np
+import psutil
 import soundfile as sf
 from apphelpers import write_wav
 from vmic import start_vmic
@@ -99,6 +100,44 @@ def test_captioner_in_tmux(tmp_path):
         assert term.exit_status() == 0
     journals = list((tmp_path / "data" / "sessions").glob("*.jsonl"))
     assert journals and TURNS[0] in journals[0].read_text()
+
+
+def _captioner_pid(tmp_path: Path) -> int:
+    """The captioner whose data directory is under tmp_path (not the shell, not the server)."""
+    def find():
+        for proc in psutil.process_iter(["cmdline", "environ"]):
+            with contextlib.suppress(psutil.Error, TypeError):
+                cmd = proc.info["cmdline"] or []
+                if "--url" in cmd and str(tmp_path) in (proc.info["environ"] or {}).get("CAPTIONER_DATA_DIR", ""):
+                    return proc.pid
+        return None
+    return _wait(find, 10, "the captioner process")
+
+
+def _server_of(tmp_path: Path) -> psutil.Process:
+    return next(p for p in psutil.process_iter(["cmdline"])
+                if "serve" in (p.info["cmdline"] or []) and str(tmp_path) in " ".join(p.info["cmdline"]))
+
+
+def test_a_vanished_terminal_ends_the_app_and_keeps_the_turns(tmp_path):
+    # The terminal closes (tmux killed, a laptop's lid shut) as the network stalls: the app
+    # goes on painting 20 times a second while it waits for the last turns, every write to
+    # the terminal fails, and it must still end, with its journal. (Textual's writer thread
+    # died at the first failed write, and the app then hung forever on its full queue.)
+    wav = write_wav(tmp_path / "input.wav", 60.0)
+    with captioner_in_tmux(tmp_path, "--input", str(wav)) as term:
+        term.wait(TURNS[1])
+        pid = _captioner_pid(tmp_path)
+        server = _server_of(tmp_path)
+        server.suspend()  # the network stalls: Terminate gets no answer
+        try:
+            subprocess.run([*term.tmux, "kill-server"], capture_output=True)
+            _wait(lambda: not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE,
+                  20, "the captioner to exit after its terminal went away")
+        finally:
+            server.resume()
+    journals = list((tmp_path / "data" / "sessions").glob("*.jsonl"))
+    assert journals and TURNS[0] in journals[0].read_text() and TURNS[1] in journals[0].read_text()
 
 
 def test_meter_moves_in_a_real_terminal_and_never_paints_over_a_toast(tmp_path):
