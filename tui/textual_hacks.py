@@ -270,14 +270,26 @@ def _option_click_guard(original):
     return _on_click
 
 
+def _page_guard(original):
+    def _move_page(self, direction) -> None:
+        if (self.highlighted or 0) not in getattr(self, "_index_to_line", {0: 0}):
+            return  # options added since the last layout: no lines to page over yet
+        original(self, direction)
+
+    _move_page.captioner_guard = True  # type: ignore[attr-defined]
+    return _move_page
+
+
 def ignore_clicks_on_stale_options() -> None:
     """Textual 8.2.8's OptionList takes the clicked option's index from the last frame: a click
-    as the command palette refills its list raised IndexError (found by the monkey test)."""
+    as the command palette refills its list raised IndexError; and PageUp/PageDown before the
+    refilled list's first layout raised KeyError (both found by the monkey test)."""
     from textual.widgets import OptionList
 
-    original = getattr(OptionList, "_on_click", None)
-    if original is None:
-        fallback("OptionList._on_click")
-        return
-    if not getattr(original, "captioner_guard", False):
-        OptionList._on_click = _option_click_guard(original)  # type: ignore[method-assign]
+    for name, guard in (("_on_click", _option_click_guard), ("_move_page", _page_guard)):
+        original = getattr(OptionList, name, None)
+        if original is None:
+            fallback(f"OptionList.{name}")
+        elif not getattr(original, "captioner_guard", False):
+            setattr(OptionList, name, guard(original))
+

@@ -108,6 +108,32 @@ async def test_a_click_on_an_option_gone_since_the_last_frame_is_ignored():
         assert options.highlighted == 0  # a click on a real option still selects it
 
 
+async def test_paging_a_list_that_has_no_room_yet_is_ignored():
+    """An OptionList with no room has no lines laid out (the palette's, as it refills): its
+    PageDown raised KeyError (monkey seed 575466)."""
+    from textual.app import App
+    from textual.widgets import OptionList
+
+    class Options(App):
+        CSS = "OptionList { height: 0; }"
+
+        def compose(self):
+            yield OptionList()
+
+    textual_hacks.ignore_clicks_on_stale_options()
+    app = Options()
+    async with app.run_test(size=(40, 10)) as pilot:
+        options = app.query_one(OptionList)
+        options.add_options([f"option {i}" for i in range(30)])
+        options.highlighted = 0
+        options.action_page_down()  # raised KeyError: 0 before
+        assert options.highlighted == 0
+        options.styles.height = 5
+        await pilot.pause()
+        options.action_page_down()  # room now: a page down moves
+        assert options.highlighted > 0
+
+
 def _switches(native_id: int) -> int:
     with open(f"/proc/self/task/{native_id}/status") as f:
         return int(next(line for line in f if line.startswith("voluntary_ctxt_switches")).split()[1])
