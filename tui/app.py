@@ -23,8 +23,8 @@ from tui.captioning import EXIT_BAD_INPUT, EXIT_FAILED, RunOptions, SetupError
 from tui.early_start import Started
 from tui.screens.commands import CaptionCommands
 from tui.screens.help import HelpScreen
-from tui.terminal_driver import captioner_driver
 from tui.screens.main import SYSTEM_CLOCK, MainScreen
+from tui.terminal_driver import captioner_driver
 from tui.ui_errors import ErrorGuard, closed_screen_race
 
 log = logging.getLogger(__name__)

@@ -272,7 +272,8 @@ def _option_click_guard(original):
 
 def _page_guard(original):
     def _move_page(self, direction) -> None:
-        if (self.highlighted or 0) not in getattr(self, "_index_to_line", {0: 0}):
+        lines = getattr(self, "_index_to_line", None)  # option index -> first line
+        if lines is not None and (self.highlighted or 0) not in lines:
             return  # options added since the last layout: no lines to page over yet
         original(self, direction)
 
@@ -292,4 +293,3 @@ def ignore_clicks_on_stale_options() -> None:
             fallback(f"OptionList.{name}")
         elif not getattr(original, "captioner_guard", False):
             setattr(OptionList, name, guard(original))
-
