@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import os
 import sys
@@ -11,6 +10,7 @@ from pathlib import Path
 
 from tui import __version__
 from tui.config import ConfigError, Settings, load_settings
+from tui.core import event_loop
 from tui.core.transcript.formats import FORMATS
 
 EXIT_USAGE = 2
@@ -184,7 +184,7 @@ def run_app(argv: list[str]) -> int:
     if headless:
         from tui.headless import run_headless
 
-        return asyncio.run(run_headless(settings, options, jsonl=args.jsonl))
+        return event_loop.run(run_headless(settings, options, jsonl=args.jsonl))
     from tui.early_start import run_tui  # the session first, Textual meanwhile
 
     return run_tui(settings, options)

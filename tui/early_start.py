@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from tui.call import make_session
 from tui.captioning import EXIT_BAD_INPUT, CaptionSession, RunOptions, SetupError
 from tui.config import Settings
+from tui.core import event_loop
 from tui.core.stream import events as ev
 from tui.share.run import run_shared
 
@@ -60,7 +61,7 @@ class Started:
 
 def run_tui(settings: Settings, options: RunOptions) -> int:
     """Run the full-screen captioner, audio first; returns the exit status."""
-    return asyncio.run(_run(settings, options))
+    return event_loop.run(_run(settings, options))
 
 
 async def _run(settings: Settings, options: RunOptions) -> int:

@@ -20,6 +20,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.datastructures import Headers
 from websockets.http11 import Request, Response
 
+from tui.core import event_loop
 from tui.core.stream import protocol as p
 from tui.server.options import ServerConfig
 from tui.server.engines import create_engine
@@ -144,7 +145,7 @@ def run_serve(config: ServerConfig) -> int:
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         logging.getLogger("websockets").setLevel(logging.WARNING)  # one line per connection is noise
     try:
-        return asyncio.run(_serve(config))
+        return event_loop.run(_serve(config))
     except KeyboardInterrupt:
         return 0
 
