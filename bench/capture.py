@@ -12,7 +12,6 @@ PortAudio's stamp of its block: inputBufferAdcTime, not the callback's arrival).
 from __future__ import annotations
 
 import argparse
-import asyncio
 import glob
 import os
 import sys
@@ -29,6 +28,7 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 from vmic import play_until, start_vmic  # noqa: E402
 
 from tui.core.audio import mic as mic_module  # noqa: E402
+from tui.core import event_loop  # noqa: E402
 from tui.core.audio.inputs import open_source  # noqa: E402
 
 
@@ -88,7 +88,7 @@ def main() -> int:
         for _ in range(args.runs):
             wall, cpu = time.monotonic(), time.process_time()
             seconds = 3.0 if args.quick else args.seconds
-            delays, source = asyncio.run(capture(seconds, args.device_rate))
+            delays, source = event_loop.run(capture(seconds, args.device_rate))
             report(delays, source, time.process_time() - cpu, time.monotonic() - wall)
     finally:
         stop.set()

@@ -22,7 +22,6 @@ Prints `name: value unit` lines. Usage: python bench/display.py [--quick] [--sec
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import sys
 import tempfile
@@ -34,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import ServeProcess, figure, header, pct, settings_for, write_tone  # noqa: E402
 
 from tui.core.stream.client import StreamingClient  # noqa: E402
+from tui.core import event_loop  # noqa: E402
 from tui.captioning import RunOptions  # noqa: E402
 from tui.core.transcript.model import FinalTurn  # noqa: E402
 from tui.widgets.caption_log import CaptionLog  # noqa: E402
@@ -160,7 +160,7 @@ def main() -> int:
     ap.add_argument("--seconds", type=float, default=70.0, help="audio length (default 70)")
     args = ap.parse_args()
     header("display")
-    tracker = asyncio.run(run(6.0 if args.quick else args.seconds, (100, 30)))
+    tracker = event_loop.run(run(6.0 if args.quick else args.seconds, (100, 30)))
     done = [m for m in tracker.msgs if "done" in m]
     lat = [(m["done"] - m["t"]) * 1000 for m in done]
     figure("turn_messages", len(tracker.msgs), "count")

@@ -10,7 +10,8 @@ last sample was captured: MicSource takes it from PortAudio's stamps of the bloc
 inputBufferAdcTime, not from when the callback ran, so time the block spent in the sound
 server's and PortAudio's buffers counts). Measured from outside the client: the script wraps
 the websocket connection's send() and remembers each frame's due time as the client queues
-it, so nothing in tui/ is changed. Prints `name: value unit` lines.
+it, so nothing in tui/ is changed. It runs on the event loop the app runs (tui/core/event_loop.py).
+Prints `name: value unit` lines.
 
     python bench/mic_run.py [--seconds 120] [--quick] [--engine local|scripted]
 """
@@ -35,6 +36,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 from vmic import play_until, start_vmic  # noqa: E402
+from tui.core import event_loop  # noqa: E402
 
 
 def speech_loop(folder: str) -> str:
@@ -136,7 +138,7 @@ def main() -> int:
             url = server.stdout.readline().split()[-1]
         player.start()
         cpu0 = psutil.Process().cpu_times()
-        code, delays, session, finals, wall = asyncio.run(run(seconds, args.engine, url, folder))
+        code, delays, session, finals, wall = event_loop.run(run(seconds, args.engine, url, folder))
         cpu1 = psutil.Process().cpu_times()
     finally:
         stop.set()
