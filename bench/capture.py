@@ -27,8 +27,8 @@ sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 from vmic import play_until, start_vmic  # noqa: E402
 
-from tui.core.audio import mic as mic_module  # noqa: E402
 from tui.core import event_loop  # noqa: E402
+from tui.core.audio import mic as mic_module  # noqa: E402
 from tui.core.audio.inputs import open_source  # noqa: E402
 
 

@@ -32,8 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import ServeProcess, figure, header, pct, settings_for, write_tone  # noqa: E402
 
-from tui.core.stream.client import StreamingClient  # noqa: E402
 from tui.core import event_loop  # noqa: E402
+from tui.core.stream.client import StreamingClient  # noqa: E402
 from tui.captioning import RunOptions  # noqa: E402
 from tui.core.transcript.model import FinalTurn  # noqa: E402
 from tui.widgets.caption_log import CaptionLog  # noqa: E402

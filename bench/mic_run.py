@@ -36,6 +36,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
 from vmic import play_until, start_vmic  # noqa: E402
+
 from tui.core import event_loop  # noqa: E402
 
 
