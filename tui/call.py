@@ -161,10 +161,10 @@ class CallSession(Broadcaster):
         for leg in self.legs:
             leg.stop()
 
-    def levels(self, tag: str = MIC):
-        """A source's input level now; None before and after its capture."""
+    def levels(self, tag: str = MIC, since: float | None = None):
+        """A source's input level now (see CaptionSession.levels); None before and after its capture."""
         leg = next(leg for leg in self.legs if leg.source_tag == tag)
-        return leg.levels() if leg.source is not None else None
+        return leg.levels(since) if leg.source is not None else None
 
     def status(self) -> Status:
         st = [leg.status() for leg in self.legs]

@@ -200,11 +200,12 @@ class CaptionSession(Broadcaster):
         if self.client:
             self.client.stop()
 
-    def levels(self):
-        """The input level now; None once capture has ended (nothing to show)."""
+    def levels(self, since: float | None = None):
+        """The input level now (the loudest block after `since`, a monotonic time, if given);
+        None once capture has ended (nothing to show)."""
         if self.source is None or self.source.stopped:
             return None
-        return self.source.levels.snapshot()
+        return self.source.levels.snapshot(since=since)
 
     def status(self) -> Status:
         src, cl = self.source, self.client

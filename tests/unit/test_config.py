@@ -34,7 +34,7 @@ def test_precedence_flag_over_env_over_file_over_default(tmp_path):
     assert s["service.engine"] == "assemblyai"  # flag beats file
     assert s.api_key == "from-env"  # env beats file
     assert s["ui.scrollback"] == 200  # file beats default
-    assert s["ui.meter_rate"] == 30  # default
+    assert s["ui.meter_rate"] == 10  # default
 
 
 @pytest.mark.parametrize("text,expected", [

@@ -104,3 +104,24 @@ def test_a_disabled_tracker_ignores_blocks():
     meter.update(sine(0.5), now=1.0)
     shown = meter.snapshot(now=1.0)
     assert (shown.rms_db, shown.peak_db, shown.hold_db) == (FLOOR_DB, FLOOR_DB, FLOOR_DB)
+
+
+def test_a_reader_slower_than_the_blocks_sees_the_loudest_since_its_last_look():
+    meter = LevelTracker()
+    meter.update(sine(0.01), now=1.00)
+    meter.update(sine(0.5), now=1.05)  # loud, between two looks of a 10 Hz meter
+    meter.update(sine(0.01), now=1.10)
+    loudest = meter.snapshot(now=1.10, since=1.00)
+    assert loudest.rms_db == pytest.approx(block_levels(sine(0.5))[0])
+    assert loudest.peak_db == pytest.approx(block_levels(sine(0.5))[1])
+    latest = meter.snapshot(now=1.10)  # no `since`: the latest block, as before
+    assert latest.rms_db == pytest.approx(block_levels(sine(0.01))[0])
+    assert meter.snapshot(now=1.10, since=1.05).rms_db == pytest.approx(latest.rms_db)  # that one was seen
+
+
+def test_only_recent_blocks_are_kept_for_a_slow_reader():
+    meter = LevelTracker()
+    meter.update(sine(0.5), now=0.0)
+    for i in range(1, 30):  # 1.45 s of quiet 50 ms frames after one loud one
+        meter.update(sine(0.01), now=i * 0.05)
+    assert meter.snapshot(now=1.5, since=-1.0).rms_db == pytest.approx(block_levels(sine(0.01))[0])

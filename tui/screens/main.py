@@ -42,6 +42,7 @@ from tui.widgets.meter import LevelMeter, MeterBallistics
 from tui.widgets.room import Caption, captions_of
 from tui.widgets.status import StatusBar, StatusView
 
+LIVE_TICK_S = 1 / 30  # the live line repaints at most this often (a partial comes at most per frame)
 STATUS_EVERY_S = 0.2  # the status bar's clock shows whole seconds: 5 checks a second suffice
 STATUS_IDLE_S = 1.0  # ...checked by a timer this often too, for when no audio comes in
 QUIT_TIMEOUT_S = 15.0  # after q, wait this long for the last turns before giving up
@@ -94,7 +95,7 @@ class MainScreen(Screen):
         self.exit_code: int | None = None  # set when the session has finished
         self.quitting = False
         self._partial: list[ev.LiveWord] = []
-        self._tick_s = 1 / settings["ui.meter_rate"]
+        self._meter_tick_s = 1 / settings["ui.meter_rate"]
         self._meter_at = self._status_at = 0.0  # monotonic times they were last painted
         self._ballistics = MeterBallistics()
         self._live_painted = 0.0  # monotonic time the live line last changed
@@ -197,7 +198,7 @@ class MainScreen(Screen):
             # Paint a new partial at once unless the live line was painted less than a tick
             # ago (then once that tick is up): waiting for a fixed-rate tick added 0-33 ms to
             # every partial (bench/display.py); the live line repaints at most once a tick.
-            wait = self._live_painted + self._tick_s - time.monotonic()
+            wait = self._live_painted + LIVE_TICK_S - time.monotonic()
             if wait <= 0:
                 self._paint_live()
             elif self._live_later is None:
@@ -226,12 +227,13 @@ class MainScreen(Screen):
             pass  # the app is closing: the widgets are gone
 
     def _paint_meter(self) -> None:
+        """The meters, each showing the loudest block since its last paint (it may skip frames)."""
+        since, self._meter_at = self._meter_at, time.monotonic()
         if self.session.source is not None:  # levels are None once capture has ended
-            self._meter_at = now = time.monotonic()
-            levels = self._ballistics.apply(self.session.levels(), now)
+            levels = self._ballistics.apply(self.session.levels(since=since), self._meter_at)
             self._meter.show(levels, ended=self.session.source.stopped)
         for tag, _ in self.sources[1:]:
-            self._show_second(tag)
+            self._show_second(tag, since)
 
     def _on_frame(self) -> None:
         """A frame came in (20 a second): the meter, at most ui.meter_rate times a second, and
@@ -239,7 +241,7 @@ class MainScreen(Screen):
         call tick() at once)."""
         now = time.monotonic()
         try:
-            if now - self._meter_at >= self._tick_s * 0.9:  # 0.9: frames come with jitter
+            if now - self._meter_at >= self._meter_tick_s * 0.9:  # 0.9: frames come with jitter
                 self._paint_meter()
             if now - self._status_at >= STATUS_EVERY_S:
                 self._status_at = now
@@ -251,14 +253,14 @@ class MainScreen(Screen):
         if time.monotonic() - self._status_at >= STATUS_IDLE_S * 0.9:  # no audio is coming in
             self.tick()
 
-    def _show_second(self, tag: str) -> None:
+    def _show_second(self, tag: str, since: float) -> None:
         """The system audio's live line (shown while it speaks) and meter, in a call."""
         words = self._partials.get(tag, [])
         line, meter = self._second[tag]
         line.show(words)
         if line.display != bool(words):
             line.display = bool(words)
-        meter.show(self.session.levels(tag))
+        meter.show(self.session.levels(tag, since=since))
 
     def status_view(self) -> StatusView:
         st = self.session.status()

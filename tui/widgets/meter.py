@@ -25,9 +25,10 @@ def db_to_cells(db: float, cells: int) -> int:
 class MeterBallistics:
     """What the meter shows of the levels: a rise at once, a fall of at most FALL_DB_PER_S.
 
-    The meter repaints once per frame of audio (20 a second), not on a timer of its own; a
-    level that drops 30 dB between two frames glides down over a second rather than jumping,
-    so it still looks smooth. None (no audio, or no more) resets it.
+    The meter repaints as frames of audio come in (at most ui.meter_rate a second), not on a
+    timer of its own, showing the loudest block since its last paint; a level that drops 30 dB
+    glides down over a second rather than jumping, so it still looks smooth. None (no audio,
+    or no more) resets it.
     """
 
     def __init__(self) -> None:

@@ -1,7 +1,8 @@
 """Input level metering: RMS and peak in dBFS, peak hold with decay, clipping and silence.
 
 The capture side calls LevelTracker.update() once per block (single writer); the UI polls
-snapshot() at its own rate. State lives in one tuple replaced whole, so a reader on another
+snapshot() at its own rate, which may be slower than blocks come: it asks for the loudest
+block since its last look, so a loud block between two looks still shows. State lives in one tuple replaced whole, so a reader on another
 thread always sees a consistent set of values without a lock.
 """
 
@@ -51,8 +52,11 @@ class LevelSnapshot:
     silent_for_s: float  # how long the input has been digital silence (0 if not silent)
 
 
-# (rms, peak, hold_peak, hold_time, silent_since or None, last_clip_time or None)
-_State = tuple[float, float, float, float, float | None, float | None]
+RECENT = 10  # blocks kept for snapshot(since=...): 0.5 s of 50 ms frames, 0.2 s of 20 ms blocks
+
+# (recent blocks as (time, rms, peak), newest last; hold_peak, hold_time, silent_since or
+# None, last_clip_time or None)
+_State = tuple[tuple[tuple[float, float, float], ...], float, float, float | None, float | None]
 
 
 class LevelTracker:
@@ -63,7 +67,7 @@ class LevelTracker:
     """
 
     def __init__(self) -> None:
-        self._state: _State = (MIN_DB, MIN_DB, MIN_DB, 0.0, None, None)
+        self._state: _State = (((0.0, MIN_DB, MIN_DB),), MIN_DB, 0.0, None, None)
         self.enabled = True
 
     def update(self, block: np.ndarray, now: float | None = None) -> None:
@@ -71,7 +75,7 @@ class LevelTracker:
             return
         now = time.monotonic() if now is None else now
         rms, peak = block_levels(block)
-        _, _, hold, hold_t, silent_since, clip_t = self._state
+        recent, hold, hold_t, silent_since, clip_t = self._state
         if peak >= _decayed(hold, hold_t, now):
             hold, hold_t = peak, now
         if peak < SILENCE_DB:
@@ -80,11 +84,17 @@ class LevelTracker:
             silent_since = None
         if peak >= CLIP_DB:
             clip_t = now
-        self._state = (rms, peak, hold, hold_t, silent_since, clip_t)
+        self._state = ((*recent[1 - RECENT:], (now, rms, peak)), hold, hold_t, silent_since, clip_t)
 
-    def snapshot(self, now: float | None = None) -> LevelSnapshot:
+    def snapshot(self, now: float | None = None, since: float | None = None) -> LevelSnapshot:
+        """The levels now: of the latest block, or the loudest of those after `since`."""
         now = time.monotonic() if now is None else now
-        rms, peak, hold, hold_t, silent_since, clip_t = self._state
+        recent, hold, hold_t, silent_since, clip_t = self._state
+        _, rms, peak = recent[-1]
+        if since is not None:
+            for t, r, p in recent[:-1]:
+                if t > since:
+                    rms, peak = max(rms, r), max(peak, p)
         return LevelSnapshot(
             rms_db=max(FLOOR_DB, rms),
             peak_db=max(FLOOR_DB, peak),
