@@ -49,8 +49,8 @@ def main() -> int:
     ap.add_argument("--quick", action="store_true", help="a 5 s window (CI)")
     ap.add_argument("--seconds", type=float, default=60.0, help="measured window (default 60)")
     ap.add_argument("--warmup", type=float, default=4.0)
-    ap.add_argument("--meter-rate", type=int, default=30,
-                    help="the TUI's ui.meter_rate (default 30, the app's default)")
+    ap.add_argument("--meter-rate", type=int, default=10,
+                    help="the TUI's ui.meter_rate (default 10, the app's default)")
     args = ap.parse_args()
     window, warmup = (5.0, 2.0) if args.quick else (args.seconds, args.warmup)
     header("cpu")

@@ -55,14 +55,24 @@ class SendTimer:
 
     def __init__(self) -> None:
         self.delays: list[float] = []
+        self.handed: list[float] = []  # frame.due -> the capture thread handing it to the loop
+        self.client: list[float] = []  # that hand-over -> the send: the client's own part
         self._due: dict[int, tuple[bytes, float]] = {}
+        self._pushed: dict[float, float] = {}  # due -> when the capture thread handed it over
 
     def install(self) -> None:
         from websockets.asyncio.client import ClientConnection
 
+        from tui.core.audio.source import ThreadFedSource
         from tui.core.stream.client import StreamingClient
 
         timer, add_frame, send = self, StreamingClient._add_frame, ClientConnection.send
+        push = ThreadFedSource._push
+
+        def _push(source, item):
+            if isinstance(item, tuple):  # (block, due) at the service's rate: due is the frame's
+                timer._pushed[item[1]] = time.monotonic()
+            push(source, item)
 
         def _add_frame(client, frame):
             timer._due[id(frame.pcm)] = (frame.pcm, frame.due)  # keep pcm: its id stays unique
@@ -71,8 +81,13 @@ class SendTimer:
         async def _send(ws, message, *args, **kwargs):
             await send(ws, message, *args, **kwargs)
             if isinstance(message, bytes) and (entry := timer._due.pop(id(message), None)):
-                timer.delays.append(time.monotonic() - entry[1])
+                sent = time.monotonic()
+                timer.delays.append(sent - entry[1])
+                if (handed := timer._pushed.pop(entry[1], None)) is not None:
+                    timer.handed.append(handed - entry[1])
+                    timer.client.append(sent - handed)
 
+        ThreadFedSource._push = _push
         StreamingClient._add_frame = _add_frame
         ClientConnection.send = _send
 
@@ -108,7 +123,7 @@ async def run(seconds: float, engine: str, url: str | None, folder: str):
     loop.call_later(seconds, session.stop)
     started = time.monotonic()
     code = await session.run()
-    return code, timer.delays, session, finals, time.monotonic() - started
+    return code, timer, session, finals, time.monotonic() - started
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -139,7 +154,7 @@ def main() -> int:
             url = server.stdout.readline().split()[-1]
         player.start()
         cpu0 = psutil.Process().cpu_times()
-        code, delays, session, finals, wall = event_loop.run(run(seconds, args.engine, url, folder))
+        code, timer, session, finals, wall = event_loop.run(run(seconds, args.engine, url, folder))
         cpu1 = psutil.Process().cpu_times()
     finally:
         stop.set()
@@ -148,7 +163,7 @@ def main() -> int:
             server.stdin.close()
             server.wait(10)
         mic.stop()
-    ms = [d * 1000 for d in delays]
+    ms, handed, client = ([d * 1000 for d in x] for x in (timer.delays, timer.handed, timer.client))
     latencies = [x for x in finals if x is not None]
     status = session.status()
     print(f"engine: {args.engine}")
@@ -159,6 +174,8 @@ def main() -> int:
     print(f"capture_to_send_p50: {percentile(ms, 50):.1f} ms")
     print(f"capture_to_send_p95: {percentile(ms, 95):.1f} ms")
     print(f"capture_to_send_max: {max(ms, default=float('nan')):.1f} ms")
+    print(f"capture_to_handover_p95: {percentile(handed, 95):.1f} ms")  # PulseAudio + PortAudio
+    print(f"handover_to_send_p95: {percentile(client, 95):.1f} ms")  # the client's own part
     print(f"input_overflows: {status.overflows} count")
     print(f"frames_dropped: {status.dropped} count")
     print(f"device_rate: {status.device_rate} Hz")
