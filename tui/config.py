@@ -106,7 +106,7 @@ SCHEMA: tuple[Key, ...] = (
     _k("ui", "scrollback", 5000, "finished turns kept on screen (the transcript keeps all)", low=100, high=1_000_000),
     _k("ui", "meter_rate", 10, "at most this many level meter repaints a second, each showing the loudest "
        "audio since the last; audio comes in 20 frames a second, so 20 repaints at every frame "
-       "(smoother, for about 0.4 % more of a core)", low=1, high=120),
+       "(smoother, for about 0.25 % more of a core)", low=1, high=120),
     _k("ui", "theme", "textual-dark", "Textual theme name"),
     _k("ui", "view", "full", "full: log, live line, meter and status; captions: captions only (key v)",
        choices=("full", "captions")),

@@ -2,8 +2,9 @@
 
 The capture side calls LevelTracker.update() once per block (single writer); the UI polls
 snapshot() at its own rate, which may be slower than blocks come: it asks for the loudest
-block since its last look, so a loud block between two looks still shows. State lives in one tuple replaced whole, so a reader on another
-thread always sees a consistent set of values without a lock.
+block since its last look, so a loud block between two looks still shows. State lives in
+one tuple replaced whole, so a reader on another thread always sees a consistent set of
+values without a lock.
 """
 
 from __future__ import annotations
